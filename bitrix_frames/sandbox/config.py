@@ -1,0 +1,71 @@
+"""Sandbox settings: portal identity, limits, the cost model and faults. All costs and faults are off
+by default, so a plain ``Sandbox()`` answers as fast as SQLite allows.
+
+Example::
+
+    cfg = SandboxConfig(rate=5, burst=250, latency=0.03, cost_per_count_row=2e-6, sleep=True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SandboxConfig:
+    # --- identity -------------------------------------------------------------------------
+    user_id: int = 1
+    """Owner of the incoming webhook (``/rest/<user_id>/<secret>/``)."""
+    secret: str = "sandboxsecret0001"
+    """The webhook code. Any other code gets 401 ``NO_AUTH_FOUND``."""
+    utc_offset_minutes: int = 180
+    """The portal's fixed UTC offset; every datetime is rendered in it (PROTOCOL §17)."""
+
+    # --- seed ------------------------------------------------------------------------------
+    seed: int = 1
+    """Seed of the deterministic demo portal."""
+    deals: int = 300
+    """Number of seeded deals (leads, contacts, companies and tasks scale with it)."""
+
+    # --- request-rate limit (PROTOCOL §5) -------------------------------------------------------
+    rate: float = 2.0
+    """Leaky bucket drain rate, requests per second (Enterprise: 5)."""
+    burst: float = 50.0
+    """Leaky bucket size (Enterprise: 250). A request is refused when the counter before it exceeds this."""
+    limits: bool = True
+    """False disables the request-rate limit entirely (handy for fast unit tests)."""
+
+    # --- operating-time limit (PROTOCOL §5) ----------------------------------------------------
+    operating_limit: float = 480.0
+    """Seconds of execution per (method, webhook) over the rolling ten minutes before 429."""
+    operating_window: float = 600.0
+    """Length of the rolling window in seconds."""
+
+    # --- cost model (all zero = off) ------------------------------------------------------------
+    latency: float = 0.0
+    """Seconds added to every HTTP request (network round trip); slept, not counted as operating."""
+    cost_per_call: float = 0.0
+    """Operating seconds per executed method call (each batch sub-call counts)."""
+    cost_per_row: float = 0.0
+    """Operating seconds per returned row."""
+    cost_per_count_row: float = 0.0
+    """Operating seconds per row counted by COUNT (lists with ``start >= 0``)."""
+    cost_per_skip_row: float = 0.0
+    """Operating seconds per row skipped by OFFSET."""
+    sleep: bool = False
+    """Also sleep the modelled costs, so wall time reflects them."""
+
+    # --- faults ---------------------------------------------------------------------------------
+    faults: dict[str, float] = field(default_factory=dict)
+    """Fraction of HTTP requests hit by each fault kind: ``refused`` (503 QUERY_LIMIT_EXCEEDED),
+    ``error`` (500 before execution), ``drop`` (connection closed before execution), ``lost``
+    (executed, then the connection is closed without a response), ``slow`` (answer delayed)."""
+    fault_seed: int = 0
+    """Seed of the fault generator."""
+    slow_seconds: float = 2.0
+    """Delay of a ``slow`` fault."""
+
+    @property
+    def tz(self) -> dt.timezone:
+        return dt.timezone(dt.timedelta(minutes=self.utc_offset_minutes))
