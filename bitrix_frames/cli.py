@@ -1,0 +1,130 @@
+"""Command line: ``bitrix-frames sandbox`` (more commands are added with ``@app.command()``).
+
+Example::
+
+    $ bitrix-frames sandbox --port 8024 --deals 2000 --faults "lost=0.1,refused=0.05"
+    Webhook URL: http://127.0.0.1:8024/rest/1/sandboxsecret0001/
+"""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+app = typer.Typer(
+    help="bitrix_frames: Bitrix24 CRM as pandas DataFrames, plus an embedded Bitrix24 sandbox.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """bitrix_frames command line."""  # a callback keeps `sandbox` a subcommand even when alone
+
+
+# (label, method, params) of the entity counts shown after the sandbox starts.
+SUMMARY = (
+    ("users", "user.get", {}),
+    ("leads", "crm.lead.list", {"select": ["ID"]}),
+    ("contacts", "crm.contact.list", {"select": ["ID"]}),
+    ("companies", "crm.company.list", {"select": ["ID"]}),
+    ("deals", "crm.deal.list", {"select": ["ID"]}),
+    ("tasks", "tasks.task.list", {"select": ["ID"]}),
+    ("deal pipelines", "crm.category.list", {"entityTypeId": 2}),
+)
+
+
+def parse_faults(text: str) -> dict[str, float]:
+    """``"lost=0.1,refused=0.05"`` -> ``{"lost": 0.1, "refused": 0.05}``."""
+    faults: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kind, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected KIND=FRACTION, got {item!r}")
+        try:
+            faults[kind.strip()] = float(value)
+        except ValueError as exc:
+            raise typer.BadParameter(f"not a number: {value!r}") from exc
+    return faults
+
+
+def portal_summary(sandbox) -> str:
+    """One paragraph with the number of records per entity, read through the method handlers."""
+    from bitrix_frames.sandbox.api import METHODS
+
+    parts = []
+    for label, method, params in SUMMARY:
+        if method not in METHODS:
+            continue
+        outcome = sandbox.engine.execute(method, dict(params))
+        if outcome.error is not None:
+            continue
+        count = outcome.total
+        if count is None and isinstance(outcome.result, dict):
+            items = next(iter(outcome.result.values()), None)
+            count = len(items) if isinstance(items, list) else None
+        elif count is None and isinstance(outcome.result, list):
+            count = len(outcome.result)
+        if count is not None:
+            parts.append(f"{count} {label}")
+    if not parts:
+        return "The portal is empty (no entity methods or seed data available)."
+    return "Seeded portal: " + ", ".join(parts) + "."
+
+
+@app.command()
+def sandbox(
+    port: int = typer.Option(8024, help="Port on 127.0.0.1 (0 = any free port)."),
+    db: str = typer.Option(":memory:", help="SQLite file; an existing non-empty file is reused."),
+    seed: int = typer.Option(1, help="Seed of the deterministic demo portal."),
+    deals: int = typer.Option(300, help="Number of seeded deals (other entities scale with it)."),
+    rate: float = typer.Option(2.0, help="Leaky-bucket drain rate, requests/s (Enterprise: 5)."),
+    burst: float = typer.Option(50.0, help="Leaky-bucket size (Enterprise: 250)."),
+    no_limits: bool = typer.Option(False, "--no-limits", help="Disable the request-rate limit."),
+    latency: float = typer.Option(0.0, help="Seconds added to every HTTP request."),
+    faults: str = typer.Option("", help='Fault fractions, e.g. "lost=0.1,refused=0.05".'),
+    secret: str | None = typer.Option(None, help="Webhook code (default: the sandbox default)."),
+) -> None:
+    """Serve an emulated Bitrix24 portal on loopback until Ctrl-C; print its webhook URL."""
+    from bitrix_frames.sandbox import Sandbox
+
+    overrides = {
+        "seed": seed,
+        "deals": deals,
+        "rate": rate,
+        "burst": burst,
+        "limits": not no_limits,
+        "latency": latency,
+        "faults": parse_faults(faults),
+    }
+    if secret:
+        overrides["secret"] = secret
+    started = time.monotonic()
+    sb = Sandbox(db=db, port=port, **overrides).start()
+    try:
+        typer.echo(f"Webhook URL: {sb.webhook_url}")
+        summary = portal_summary(sb)
+        sb.reset_stats()  # the summary's own calls are not the user's traffic
+        typer.echo(
+            f"{summary} Ready in {time.monotonic() - started:.1f} s; limits "
+            f"{'off' if no_limits else f'{rate:g} req/s, burst {burst:g}'}"
+            f"{f', faults {faults}' if faults else ''}. Stats at {sb.base_url}/_sandbox/stats. "
+            "Press Ctrl-C to stop."
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        typer.echo("Stopping the sandbox.")
+    finally:
+        sb.stop()
+
+
+def main() -> None:
+    """Entry point of the ``bitrix-frames`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
