@@ -1,0 +1,21 @@
+"""Notebook widgets: a filter panel built from the column metadata of any loaded entity frame.
+
+Example::
+
+    import bitrix_frames as bf
+    from bitrix_frames.widgets import FilterPanel
+    portal = bf.connect()
+    panel = FilterPanel(portal.deals(), users=portal.users(), chart=True)
+    panel                      # in Jupyter: multi-selects, date ranges, sliders, search, toggles
+    panel.value                # filtered DataFrame
+    panel.server_filter()      # {"@STAGE_ID": [...], ">=DATE_CREATE": "...", "%TITLE": "..."}
+"""
+
+from __future__ import annotations
+
+from bitrix_frames.widgets.controls import Control
+from bitrix_frames.widgets.embed import panel_html
+from bitrix_frames.widgets.meta import ColumnInfo, describe
+from bitrix_frames.widgets.panel import FilterPanel, filter_panel
+
+__all__ = ["ColumnInfo", "Control", "FilterPanel", "describe", "filter_panel", "panel_html"]

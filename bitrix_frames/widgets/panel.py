@@ -1,0 +1,219 @@
+"""A filter panel for any loaded entity frame, built from its column metadata.
+
+Example::
+
+    from bitrix_frames.widgets import FilterPanel
+    panel = FilterPanel(deals, users=portal.users())
+    panel                                   # display it in Jupyter
+    panel.controls["STAGE_ID"].select("Won")
+    panel.value                             # the filtered typed DataFrame
+    panel.server_filter()                   # {"@STAGE_ID": ["WON", "C1:WON"]} -> reload with it
+    portal.deals(filter=panel.server_filter())
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, Image, display
+
+from bitrix_frames.reports.labels import entity_of, labelled
+from bitrix_frames.widgets.controls import Control, make_control
+from bitrix_frames.widgets.meta import describe
+
+__all__ = ["FilterPanel", "filter_panel"]
+
+_PLAIN_DIALECT = {"task", "tasks", "user", "users"}
+_LOADERS = {
+    "deal": "deals",
+    "lead": "leads",
+    "contact": "contacts",
+    "company": "companies",
+    "task": "tasks",
+    "user": "users",
+}
+
+
+class FilterPanel:
+    """Metadata-driven filters over a typed entity frame, with a live count, table and chart.
+
+    Args:
+        df: a frame loaded by ``portal.deals()`` & co. (typed; labels from its metadata).
+        columns: columns to filter on; ``None`` picks the usual ones, ``"all"`` takes every
+            filterable column.
+        labels: extra ``{column: {code: label}}``.
+        users: a users frame or ``{id: name}`` to label user-id columns.
+        chart: a choice column to chart counts by (``True``: the first one; ``None``: no chart).
+        head: rows shown in the table.
+
+    Example::
+
+        panel = FilterPanel(deals, chart="STAGE_ID")
+        panel.controls["OPPORTUNITY"].widget.value = (1000, 50000)
+        len(panel.value), panel.server_filter()
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        columns: Sequence[str] | str | None = None,
+        *,
+        labels: Mapping[str, Mapping[Any, str]] | None = None,
+        users: pd.DataFrame | Mapping[Any, str] | None = None,
+        chart: str | bool | None = None,
+        head: int = 10,
+    ) -> None:
+        self.df = df
+        self.entity = entity_of(df)
+        self.head = head
+        dialect = "plain" if (self.entity or "") in _PLAIN_DIALECT else "crm"
+        self.columns = describe(df, columns, labels=labels, users=users)
+        self.controls: dict[str, Control] = {
+            info.name: make_control(info, df[info.name], dialect) for info in self.columns
+        }
+        self._extra_labels = {
+            info.name: dict(info.labels) for info in self.columns if info.kind == "choice"
+        }
+        choice_cols = [i.name for i in self.columns if i.kind == "choice"]
+        if chart is True:
+            chart = choice_cols[0] if choice_cols else None
+        self.chart_column: str | None = chart if isinstance(chart, str) else None
+        self.count = widgets.HTML()
+        self.table = widgets.Output()
+        self.chart = widgets.Output()
+        reset = widgets.Button(description="Reset", icon="undo")
+        reset.on_click(lambda _b: self.reset())
+        boxes = [ctl.widget for ctl in self.controls.values()]
+        title = (self.entity or "rows").capitalize()
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(f"<h3>{title}: filters</h3>"),
+                widgets.GridBox(
+                    boxes,
+                    layout=widgets.Layout(
+                        grid_template_columns="repeat(2, minmax(320px, 1fr))", grid_gap="6px"
+                    ),
+                ),
+                widgets.HBox([self.count, reset]),
+                self.table,
+                self.chart,
+            ]
+        )
+        for ctl in self.controls.values():
+            ctl.observe(lambda _change: self.refresh())
+        self.refresh()
+
+    # --- state -------------------------------------------------------------------------
+    def mask(self) -> pd.Series:
+        """Boolean mask of the rows kept by all active controls."""
+        keep = pd.Series(True, index=self.df.index)
+        for name, ctl in self.controls.items():
+            if ctl.active:
+                keep &= ctl.mask(self.df[name])
+        return keep
+
+    @property
+    def value(self) -> pd.DataFrame:
+        """The filtered frame (same dtypes and metadata as the input)."""
+        return self.df[self.mask()]
+
+    def server_filter(self) -> dict[str, Any]:
+        """The Bitrix ``filter`` equivalent to the current selection, to reload with.
+
+        Example::
+
+            portal.deals(filter=panel.server_filter())
+        """
+        out: dict[str, Any] = {}
+        for ctl in self.controls.values():
+            out.update(ctl.server())
+        return out
+
+    def reload(self, portal: Any, **kwargs: Any) -> pd.DataFrame:
+        """Load the same rows from the portal with :meth:`server_filter` (server-side).
+
+        Example::
+
+            fresh = panel.reload(portal)
+        """
+        loader = getattr(portal, _LOADERS.get(self.entity or "", ""), None)
+        if loader is None:
+            raise ValueError(f"don't know how to reload entity {self.entity!r}")
+        return loader(filter=self.server_filter(), **kwargs)
+
+    def reset(self) -> None:
+        """Clear every control."""
+        for ctl in self.controls.values():
+            w = ctl.widget
+            if hasattr(ctl, "start"):
+                ctl.start.value = None  # type: ignore[attr-defined]
+                ctl.end.value = None  # type: ignore[attr-defined]
+            elif isinstance(w, widgets.SelectMultiple):
+                w.value = ()
+            elif isinstance(w, (widgets.FloatRangeSlider, widgets.IntRangeSlider)):
+                w.value = (w.min, w.max)
+            elif isinstance(w, widgets.Text):
+                w.value = ""
+            elif isinstance(w, widgets.ToggleButtons):
+                w.value = None
+        self.refresh()
+
+    # --- display -----------------------------------------------------------------------
+    def labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A display copy of ``frame`` with labels instead of codes in the filtered columns."""
+        out = frame.copy()
+        for name, extra in self._extra_labels.items():
+            out[name] = labelled(frame, name, extra)
+        return out
+
+    def _shown_columns(self) -> list[str]:
+        first = [c for c in ("TITLE", "NAME", "LAST_NAME") if c in self.df.columns]
+        return first + [c for c in self.controls if c not in first]
+
+    def refresh(self) -> None:
+        """Recompute the count, the table and the chart from the current control values."""
+        kept = self.value
+        self.count.value = f"<b>{len(kept):,}</b> of {len(self.df):,} rows"
+        shown = self.labelled(kept.head(self.head))[self._shown_columns()]
+        # append_display_data works with and without a kernel (and survives HTML embedding)
+        self.table.outputs = ()
+        self.table.append_display_data(HTML(shown.to_html(na_rep="")))
+        if self.chart_column:
+            self.chart.outputs = ()
+            self.chart.append_display_data(Image(data=self._chart_png(kept), format="png"))
+
+    def _chart_png(self, kept: pd.DataFrame) -> bytes:
+        col = self.chart_column or ""
+        counts = labelled(kept, col, self._extra_labels.get(col)).value_counts(sort=False)
+        fig, ax = plt.subplots(figsize=(7, 2.8))
+        try:
+            counts.plot.bar(ax=ax, color="#2f7ed8")
+            ax.set_title(f"Rows by {self.controls[col].info.caption}")
+            ax.set_xlabel("")
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80)
+        finally:
+            plt.close(fig)
+        return buf.getvalue()
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        return f"FilterPanel({self.entity or 'frame'}: {len(self.value)} of {len(self.df)} rows)"
+
+
+def filter_panel(df: pd.DataFrame, **kwargs: Any) -> FilterPanel:
+    """Shortcut for :class:`FilterPanel`.
+
+    Example::
+
+        panel = filter_panel(portal.leads(), chart=True)
+    """
+    return FilterPanel(df, **kwargs)
