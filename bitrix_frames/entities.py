@@ -1,0 +1,225 @@
+"""One registry of the entities the frames layer loads: method names, id keys, result paths, casing.
+
+Everything entity-specific lives here; the schema, loaders and cache only read these records.
+
+Column naming: every frame uses the UPPER_SNAKE names of the legacy CRM API, the task
+``select``/``filter``/``order`` parameters and ``user.get``. Task *responses* come back in camelCase
+(``responsibleId``); the loader renames them to the UPPER_SNAKE name of the matching
+``tasks.task.getFields`` entry (``RESPONSIBLE_ID``), so a column name is always also a valid filter
+and select key. Keys unknown to the metadata fall back to a mechanical camel -> UPPER_SNAKE rename.
+
+Modified-date field (incremental refresh): ``DATE_MODIFY`` for CRM entities, ``CHANGED_DATE`` for
+tasks. Users have none: ``TIMESTAMP_X`` is a non-ISO, sometimes empty (``{}``) site-format string that
+cannot be filtered reliably, so users are always reloaded in full (a portal has few of them).
+
+Example::
+
+    >>> ENTITIES["task"].list_method, ENTITIES["task"].list_key
+    ('tasks.task.list', 'tasks')
+    >>> entity("deals").name
+    'deal'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["ENTITIES", "Entity", "camel_to_upper", "entity", "upper_to_camel"]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """How one entity is spoken on the wire."""
+
+    name: str
+    """Registry key: ``lead``, ``deal``, ``contact``, ``company``, ``task``, ``user``."""
+    list_method: str
+    get_method: str
+    fields_method: str
+    add_method: str | None = None
+    update_method: str | None = None
+    delete_method: str | None = None
+    id_param: str = "id"
+    """Parameter naming the record in get/update/delete (``taskId`` for tasks)."""
+    id_field: str = "ID"
+    """Column holding the primary key (the frame's index)."""
+    list_key: str | None = None
+    """Key under ``result`` holding the rows of a list (``tasks``); None = ``result`` is the list."""
+    item_key: str | None = None
+    """Key under ``result`` holding the record of get/add/update (``task``)."""
+    fields_key: str | None = None
+    """Key under ``result`` of the fields method holding the field map (``fields`` for tasks)."""
+    fields_format: str = "crm"
+    """``crm`` (crm.*.fields objects), ``task`` (getFields objects) or ``captions`` (user.fields)."""
+    camel_response: bool = False
+    """Responses use camelCase keys (tasks) while parameters use UPPER_SNAKE."""
+    multifields: tuple[str, ...] = ()
+    """PHONE/EMAIL/... fields; lists return them only when selected by name."""
+    modified_field: str | None = None
+    """Datetime field bumped on every change; None = no incremental refresh."""
+    userfield_method: str | None = None
+    """``crm.X.userfield.list`` (UF enumeration items in SORT order)."""
+    entity_type_id: int | None = None
+    """CRM entityTypeId (1 lead, 2 deal, 3 contact, 4 company)."""
+    default_select: tuple[str, ...] = ()
+    """Masks always sent in ``select`` (``*``, ``UF_*``); explicit names are added from metadata."""
+    not_listed: tuple[str, ...] = ()
+    """Fields in the metadata that list methods never return (no column is made for them)."""
+    extra_filter_keys: tuple[str, ...] = ()
+    """Filter keys accepted by the list method although they are not fields."""
+    static_types: dict[str, str] = field(default_factory=dict)
+    """Field types for entities whose fields method carries captions only (users)."""
+    drop_response_keys: tuple[str, ...] = ()
+    """Decorations in responses that duplicate other columns (task ``creator``, ``action``...)."""
+    keep_unknown_keys: bool = True
+    """Keep response keys the metadata does not list as object columns (False: drop them unless
+    selected; task responses carry many computed extras)."""
+
+
+_CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
+
+
+def _crm(name: str, type_id: int, *, multi: bool, not_listed: tuple[str, ...] = ()) -> Entity:
+    return Entity(
+        name=name,
+        list_method=f"crm.{name}.list",
+        get_method=f"crm.{name}.get",
+        fields_method=f"crm.{name}.fields",
+        add_method=f"crm.{name}.add",
+        update_method=f"crm.{name}.update",
+        delete_method=f"crm.{name}.delete",
+        multifields=_CRM_MULTI if multi else (),
+        modified_field="DATE_MODIFY",
+        userfield_method=f"crm.{name}.userfield.list",
+        entity_type_id=type_id,
+        default_select=("*", "UF_*"),
+        not_listed=not_listed,
+    )
+
+
+# user.fields returns captions only; these are the types of the keys user.get returns (PROTOCOL §16).
+_USER_TYPES = {
+    "ID": "integer",
+    "XML_ID": "string",
+    "ACTIVE": "boolean",
+    "NAME": "string",
+    "LAST_NAME": "string",
+    "SECOND_NAME": "string",
+    "TITLE": "string",
+    "EMAIL": "string",
+    "LAST_LOGIN": "datetime",
+    "DATE_REGISTER": "datetime",
+    "TIME_ZONE": "string",
+    "IS_ONLINE": "char",
+    "TIMESTAMP_X": "string",
+    "LAST_ACTIVITY_DATE": "string",
+    "PERSONAL_GENDER": "string",
+    "PERSONAL_BIRTHDAY": "date",
+    "PERSONAL_PHOTO": "string",
+    "UF_EMPLOYMENT_DATE": "date",
+    "UF_DEPARTMENT": "integer_list",
+    "UF_PHONE_INNER": "string",
+    "USER_TYPE": "string",
+}
+
+ENTITIES: dict[str, Entity] = {
+    "lead": _crm("lead", 1, multi=True),
+    "deal": _crm("deal", 2, multi=False, not_listed=("CONTACT_IDS",)),
+    "contact": _crm("contact", 3, multi=True),
+    "company": _crm("company", 4, multi=True),
+    "task": Entity(
+        name="task",
+        list_method="tasks.task.list",
+        get_method="tasks.task.get",
+        fields_method="tasks.task.getFields",
+        add_method="tasks.task.add",
+        update_method="tasks.task.update",
+        delete_method="tasks.task.delete",
+        id_param="taskId",
+        list_key="tasks",
+        item_key="task",
+        fields_key="fields",
+        fields_format="task",
+        camel_response=True,
+        modified_field="CHANGED_DATE",
+        extra_filter_keys=(
+            "REAL_STATUS",
+            "TAG",
+            "ACCOMPLICE",
+            "AUDITOR",
+            "DEPENDS_ON",
+            "ONLY_ROOT_TASKS",
+            "::SUBFILTER-PARAMS",
+        ),
+        keep_unknown_keys=False,
+        drop_response_keys=(
+            "creator",
+            "responsible",
+            "accomplicesData",
+            "auditorsData",
+            "action",
+            "checkListTree",
+            "counter",
+            "group",
+            "tags",
+            "parsedDescription",
+        ),
+    ),
+    "user": Entity(
+        name="user",
+        list_method="user.get",
+        get_method="user.get",
+        fields_method="user.fields",
+        fields_format="captions",
+        extra_filter_keys=(
+            "UF_DEPARTMENT",
+            "UF_PHONE_INNER",
+            "IS_ONLINE",
+            "NAME_SEARCH",
+            "FIND",
+            "USER_TYPE",
+            "ACTIVE",
+        ),
+        static_types=_USER_TYPES,
+    ),
+}
+
+_PLURALS = {"leads": "lead", "deals": "deal", "contacts": "contact", "companies": "company"}
+_PLURALS.update({"tasks": "task", "users": "user"})
+
+
+def entity(name: str | Entity) -> Entity:
+    """Registry record by name (singular or plural, any case).
+
+    Example::
+
+        >>> entity("Companies").list_method
+        'crm.company.list'
+    """
+    if isinstance(name, Entity):
+        return name
+    key = name.strip().lower()
+    key = _PLURALS.get(key, key)
+    try:
+        return ENTITIES[key]
+    except KeyError:
+        known = ", ".join(ENTITIES)
+        raise ValueError(f"unknown entity {name!r}; expected one of: {known}") from None
+
+
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def camel_to_upper(name: str) -> str:
+    """Mechanical camelCase -> UPPER_SNAKE (``responsibleId`` -> ``RESPONSIBLE_ID``).
+
+    Used only for keys the metadata does not know; known fields use the getFields names.
+    """
+    return _CAMEL_SPLIT.sub("_", name).upper()
+
+
+def upper_to_camel(name: str) -> str:
+    """UPPER_SNAKE -> camelCase as the task API renders it (``UF_CRM_TASK`` -> ``ufCrmTask``)."""
+    head, *rest = name.lower().split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
