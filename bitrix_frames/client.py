@@ -1,0 +1,288 @@
+"""The Client: ``call``, ``batch`` and ``list`` against one incoming webhook.
+
+It composes the pieces: :mod:`webhook` (URL), :mod:`transport` (HTTP), :mod:`throttle` (pacing),
+:mod:`policy` (what may be retried), :mod:`batch` and :mod:`paging` (list strategies). Calls are
+synchronous and thread-safe; ``list`` runs worker threads, never an event loop, so it also works
+inside Jupyter.
+
+Example::
+
+    client = Client.from_url("https://x.bitrix24.com/rest/1/s3cr3t/")
+    me = client.call("user.current")
+    deals = client.list("crm.deal.list", filter={">OPPORTUNITY": 1000}, select=["ID", "TITLE"])
+    res = client.batch({"a": ("crm.lead.get", {"id": 5}), "b": ("crm.deal.fields", {})})
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from . import batch as batching
+from .batch import BatchResult, Command
+from .errors import (
+    AmbiguousWriteError,
+    ApiError,
+    BitrixError,
+    OperationTimeLimit,
+    QueryLimitExceeded,
+    from_envelope,
+)
+from .policy import ambiguous, backoff, is_read, not_executed, retryable
+from .throttle import OperatingWatch, shared_bucket
+from .transport import DEFAULT_TIMEOUT, Transport
+from .webhook import Webhook, parse_webhook
+
+log = logging.getLogger(__name__)
+
+_MAX_LIMIT_WAIT = 660.0  # an operating-time window is 10 minutes
+
+
+class Client:
+    """A connection to one Bitrix24 incoming webhook.
+
+    Args:
+        url: the webhook; ``None`` reads ``BITRIX_WEBHOOK_URL`` (environment or ``.env``).
+        rate, burst: the portal's leaky bucket (2/50 by default, Enterprise 5/250). Shared by
+            every Client of the same webhook in this process.
+        timeout: ``(connect, read)`` seconds per HTTP request.
+        max_retries: attempts after the first for retryable failures.
+        operating_limit: the portal's per-method operating-time limit (seconds per 10 minutes).
+        max_workers: parallel request chains used by :meth:`list`.
+
+    Example::
+
+        >>> client = Client("http://127.0.0.1:8000/rest/1/secret/")   # doctest: +SKIP
+        >>> client
+        Client('http://127.0.0.1:8000/rest/1/***/')
+    """
+
+    def __init__(
+        self,
+        url: str | Webhook | None = None,
+        *,
+        rate: float = 2.0,
+        burst: float = 50.0,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = 8,
+        operating_limit: float = 480.0,
+        max_workers: int = 8,
+    ) -> None:
+        self.webhook = url if isinstance(url, Webhook) else parse_webhook(url)
+        self.max_retries = max_retries
+        self.max_workers = max(1, int(max_workers))
+        self._transport = Transport(
+            self.webhook, timeout=timeout, pool_size=max(16, 2 * max_workers)
+        )
+        # The key holds the secret but lives only in this process's memory, never shown.
+        self._bucket = shared_bucket(self.webhook.base_url, rate, burst)
+        self.watch = OperatingWatch(limit=operating_limit)
+        self._lock = threading.Lock()
+        self.counters = {"http_requests": 0, "sub_calls": 0, "retries": 0, "refused": 0}
+        """Requests sent by this Client (including retries), sub-calls in batches, retries, 503s."""
+
+    @classmethod
+    def from_url(cls, url: str | None = None, **options: Any) -> Client:
+        """``Client(url, **options)``; ``url=None`` reads ``BITRIX_WEBHOOK_URL``."""
+        return cls(url, **options)
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def masked_url(self) -> str:
+        """``https://host/rest/<uid>/***/``."""
+        return self._transport.webhook.masked_url
+
+    def __repr__(self) -> str:
+        return f"Client({self.masked_url!r})"
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- time / operating -----------------------------------------------------------------
+    @property
+    def operating(self) -> dict[str, float]:
+        """Operating seconds per method as last reported by the portal (direct calls)."""
+        return {m: float(t.get("operating", 0.0)) for m, t in self.watch.time.items()}
+
+    @property
+    def time(self) -> dict[str, dict]:
+        """The last ``time`` block seen per method."""
+        return dict(self.watch.time)
+
+    # -- calls ------------------------------------------------------------------------------
+    def call(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+        """Call ``method`` and return its ``result``.
+
+        Example::
+
+            client.call("crm.lead.get", id=5)
+            client.call("crm.deal.list", {"filter": {">ID": 10}, "start": -1})
+        """
+        return self.call_raw(method, params, **kw).get("result")
+
+    def call_raw(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> dict:
+        """Call ``method`` and return the whole envelope (``result``, ``total``, ``next``, ``time``)."""
+        body = {**(params or {}), **kw}
+        return self._request(method, body, read=is_read(method), methods=(method,))
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[key] += n
+
+    def _request(
+        self, method: str, body: dict[str, Any], *, read: bool, methods: tuple[str, ...]
+    ) -> dict:
+        """Send with pacing and retries; return a success envelope or raise a BitrixError."""
+        attempt = 0
+        while True:
+            for m in methods:
+                pause = self.watch.delay(m)
+                if pause > 0:
+                    log.info("slowing %s down for %.1f s (operating time)", m, pause)
+                    time.sleep(pause)
+            self._bucket.acquire()
+            self._count("http_requests")
+            try:
+                status, envelope = self._transport.post(method, body)
+                if status >= 400 or not isinstance(envelope, dict) or "error" in envelope:
+                    raise from_envelope(envelope, status=status, method=method)
+                if "result" not in envelope:
+                    raise from_envelope({"error": "", "error_description": "no result"}, status=500)
+                self.watch.report(method, envelope.get("time"))
+                return envelope
+            except BitrixError as err:
+                if isinstance(err, QueryLimitExceeded):
+                    self._count("refused")
+                    self._bucket.refused()
+                if attempt < self.max_retries and retryable(err, read):
+                    wait = self._retry_wait(err, method, attempt)
+                    log.debug("retrying %s after %s in %.2f s", method, type(err).__name__, wait)
+                    self._count("retries")
+                    time.sleep(wait)
+                    attempt += 1
+                    continue
+                if not read and ambiguous(err):
+                    raise AmbiguousWriteError(
+                        f"{method} may have executed ({err.description}); not resent",
+                        code=err.code,
+                        method=method,
+                        status=err.status,
+                    ) from err
+                raise
+
+    def _retry_wait(self, err: BitrixError, method: str, attempt: int) -> float:
+        if isinstance(err, OperationTimeLimit):
+            reset = self.watch.reset_at(method)
+            if reset:
+                return min(_MAX_LIMIT_WAIT, max(1.0, reset - time.time() + 1.0))
+            return min(60.0, 5.0 * 2**attempt)
+        return backoff(attempt)
+
+    # -- batch ------------------------------------------------------------------------------
+    def batch(
+        self, commands: Mapping[str, Command] | list[Command], *, halt: bool = False
+    ) -> BatchResult:
+        """Run commands through ``batch``, 50 per request; per-command errors go to ``.errors``.
+
+        ``commands`` maps a name to ``(method, params)``; params may hold ``$result[name][...]``
+        references to earlier commands of the same 50-command chunk. Read commands refused by a
+        limit inside the batch are retried (when they reference no other command).
+
+        Example::
+
+            res = client.batch({"me": ("user.current", {}),
+                                "deals": ("crm.deal.list", {"filter": {"ASSIGNED_BY_ID": 1}})})
+            res.result["deals"], res.total["deals"], res.errors
+        """
+        cmds = batching.normalize(commands)
+        out = BatchResult()
+        for chunk in batching.chunks(cmds):
+            res = self.batch_chunk(chunk, halt=halt)
+            res = self._retry_subcalls(chunk, res, halt=halt)
+            out.merge(res)
+            if halt and res.errors:
+                break
+        return out
+
+    def batch_chunk(self, chunk: dict[str, Command], *, halt: bool = False) -> BatchResult:
+        """One ``batch`` request of at most 50 commands; no sub-command retries."""
+        methods = tuple(batching.method_of(c) for c in chunk.values())
+        body = batching.request_body(chunk, halt=halt)
+        envelope = self._request("batch", body, read=is_read("batch", methods), methods=methods)
+        res = batching.parse(envelope, chunk)
+        self._count("sub_calls", len(res.result) + len(res.errors))
+        for name, t in res.time.items():
+            if name in chunk and isinstance(t, dict):
+                self.watch.add_local(batching.method_of(chunk[name]), float(t.get("processing", 0)))
+        return res
+
+    def _retry_subcalls(
+        self, chunk: dict[str, Command], res: BatchResult, *, halt: bool
+    ) -> BatchResult:
+        for attempt in range(self.max_retries):
+            again = {
+                name: chunk[name]
+                for name, err in res.errors.items()
+                if "$result[" not in batching.encode(chunk[name])
+                and (
+                    not_executed(err)
+                    or (
+                        is_read(batching.method_of(chunk[name]))
+                        and isinstance(err, ApiError)
+                        and retryable(err, True)
+                    )
+                )
+            }
+            if not again:
+                return res
+            self._count("retries")
+            time.sleep(backoff(attempt + 2))
+            retry = self.batch_chunk(again, halt=halt)
+            for name in again:
+                res.errors.pop(name, None)
+            res.merge(retry)
+        return res
+
+    # -- lists ------------------------------------------------------------------------------
+    def list(
+        self,
+        method: str,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        select: list[str] | None = None,
+        order: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> list[dict]:
+        """Every row of a list method, unwrapped, in ID order where keyset paging applies.
+
+        Keyset chains inside batches, several ID ranges in parallel (see :mod:`paging`); methods
+        that cannot be ordered by ID, or a caller ``order`` other than ID ascending, fall back to
+        parallel offset pages. Raises :class:`~bitrix_frames.errors.IncompleteReadError` rather
+        than returning a partial result.
+
+        Example::
+
+            rows = client.list("crm.deal.list", filter={"CATEGORY_ID": 0}, select=["ID", "STAGE_ID"])
+            tasks = client.list("tasks.task.list", select=["ID", "TITLE"])   # unwrapped from .tasks
+        """
+        from .paging import list_rows
+
+        return list_rows(
+            self,
+            method,
+            filter=dict(filter or {}),
+            select=list(select) if select else None,
+            order=dict(order) if order else None,
+            params=dict(params or {}),
+            progress=progress,
+        )

@@ -1,0 +1,412 @@
+"""Reading every row of a list method: keyset chains in batches, in parallel; offset fallback.
+
+**Keyset** (legacy CRM lists, ``crm.item.list``, ``tasks.task.list``; caller order absent or ID
+ascending):
+
+1. One batch discovers the smallest and largest matching ID (``start=-1``, ordered ASC/DESC) and
+   the row count (one ``start=0`` call, the only COUNT of the read).
+2. The ID range is split into K ranges; each range is read by its own thread as a *chain*: one
+   batch of up to 50 commands, command *i+1* filtering ``>ID: $result[c<i>][49][ID]`` (with
+   ``<=ID`` the range end, ``order ID ASC``, ``start=-1``), i.e. up to 2,500 rows per request.
+   A chain ends at the first page shorter than 50 rows or reaching the range end. The commands
+   after such a page are garbage (PROTOCOL §7: a missing path resolves to the parent value) and
+   are ignored, as are their errors. A command is never sent for IDs that cannot exist: the
+   number of commands is capped by the ID span left.
+3. Rows are merged in ID order, duplicates dropped, and the count compared with the discovery
+   count (re-counted once on mismatch): a short read raises :class:`IncompleteReadError`; a count
+   that moved while reading only warns.
+
+**Offset** (everything else, e.g. ``user.get``, ``crm.status.list``, a caller ``order``): the first
+page gives ``total``; the remaining ``start`` offsets go 50 per batch, batches in parallel.
+
+K is chosen so the request count stays near the physical minimum:
+``requests ~= ceil(N/2500) + K + 1`` with ``K ~= 0.2 * ceil(N/2500)`` (at most ``max_workers``).
+
+Example::
+
+    rows = list_rows(client, "crm.deal.list", filter={"CLOSED": "N"}, select=["ID", "TITLE"])
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, BitrixError, IncompleteReadError
+from .policy import backoff, not_executed, retryable
+
+if TYPE_CHECKING:
+    from .client import Client
+
+PAGE = 50
+MAX_COMMANDS = 50
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a keyset-capable list method names its ID and wraps its rows."""
+
+    id_key: str  # in filter / order / select
+    row_id: str  # in the returned rows
+    rows_path: str | None  # result[rows_path] holds the rows; None: result is the list
+
+
+KEYSET: dict[str, Shape] = {
+    **{
+        f"crm.{e}.list": Shape("ID", "ID", None)
+        for e in ("lead", "deal", "contact", "company", "quote", "invoice")
+    },
+    "crm.item.list": Shape("id", "id", "items"),
+    "tasks.task.list": Shape("ID", "id", "tasks"),
+}
+ROWS_PATH: dict[str, str] = {"tasks.task.list": "tasks", "crm.item.list": "items"}
+
+
+class ReadConsistencyWarning(UserWarning):
+    """The number of matching rows changed while a list was read."""
+
+
+def unwrap(result: Any, path: str | None) -> list:
+    """The rows inside one list result (``[]`` for PHP's empty-map ``[]``)."""
+    if path is not None and isinstance(result, dict):
+        result = result.get(path, [])
+    if isinstance(result, list):
+        return result
+    if isinstance(result, dict):
+        lists = [v for v in result.values() if isinstance(v, list)]
+        if len(lists) == 1 and len(result) == 1:
+            return lists[0]
+        return list(result.values())
+    return []
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    if progress is not None:
+        return progress
+    try:
+        from IPython import get_ipython  # type: ignore[import-not-found]
+
+        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+            return True
+    except Exception:
+        pass
+    return sys.stderr.isatty()
+
+
+class _Bar:
+    """A tqdm.auto bar (rows, rate) or nothing; thread-safe updates."""
+
+    def __init__(self, enabled: bool, desc: str) -> None:
+        self._bar = None
+        self._lock = threading.Lock()
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(desc=desc, unit=" rows", unit_scale=True, dynamic_ncols=True)
+
+    def total(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.total = n
+            self._bar.refresh()
+
+    def update(self, n: int) -> None:
+        if self._bar is not None and n:
+            with self._lock:
+                self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def list_rows(
+    client: Client,
+    method: str,
+    *,
+    filter: dict,
+    select: list[str] | None,
+    order: dict | None,
+    params: dict,
+    progress: bool | None,
+) -> list[dict]:
+    """Every row of ``method`` (see the module notes for the strategy)."""
+    name = method.lower()
+    shape = KEYSET.get(name)
+    if shape is not None and order and not _is_id_asc(order, shape.id_key):
+        shape = None
+    bar = _Bar(_progress_enabled(progress), method)
+    try:
+        if shape is not None:
+            return _Keyset(client, method, shape, filter, select, params, bar).run()
+        return _offset(client, method, filter, select, order, params, bar)
+    finally:
+        bar.close()
+
+
+def _is_id_asc(order: dict, id_key: str) -> bool:
+    items = [(str(k).upper(), str(v).upper()) for k, v in order.items()]
+    return items == [(id_key.upper(), "ASC")]
+
+
+def _with_id(select: list[str] | None, id_key: str) -> list[str] | None:
+    if not select:
+        return None
+    if any(str(s).upper() == id_key.upper() for s in select):
+        return list(select)
+    return [id_key, *select]
+
+
+def _strip(filter: dict, *keys: str) -> dict:
+    drop = {k.upper() for k in keys}
+    return {k: v for k, v in filter.items() if str(k).replace(" ", "").upper() not in drop}
+
+
+def _check(got: int, counted: int, recount: Callable[[], int], method: str) -> None:
+    """Compare the rows read with the portal's count; raise on a short read of a stable set."""
+    if got == counted:
+        return
+    now = recount()
+    if got == now:
+        return
+    if now != counted:
+        warnings.warn(
+            f"{method}: the number of matching rows changed while reading "
+            f"({counted} -> {now}); got {got}",
+            ReadConsistencyWarning,
+            stacklevel=4,
+        )
+        return
+    raise IncompleteReadError(
+        f"read {got} rows but the portal counts {counted}", code="INCOMPLETE_READ", method=method
+    )
+
+
+class _Keyset:
+    def __init__(
+        self,
+        client: Client,
+        method: str,
+        shape: Shape,
+        filter: dict,
+        select: list[str] | None,
+        params: dict,
+        bar: _Bar,
+    ) -> None:
+        self.client, self.method, self.shape, self.bar = client, method, shape, bar
+        self.filter = filter
+        self.base = {k: v for k, v in params.items() if str(k).lower() not in ("start", "order")}
+        self.select = _with_id(select, shape.id_key)
+        self.chain_filter = _strip(filter, f">{shape.id_key}", f"<={shape.id_key}")
+        self._stop = threading.Event()
+
+    def _params(self, filter: dict, *, order: str = "ASC", start: int = -1, select=None) -> dict:
+        p = dict(self.base)
+        p["filter"] = filter
+        p["order"] = {self.shape.id_key: order}
+        sel = select if select is not None else self.select
+        if sel:
+            p["select"] = sel
+        p["start"] = start
+        return p
+
+    def _ids(self, result: Any) -> list[int]:
+        return [int(r[self.shape.row_id]) for r in unwrap(result, self.shape.rows_path)]
+
+    def _count_call(self) -> tuple[str, dict]:
+        return (self.method, self._params(self.filter, start=0, select=[self.shape.id_key]))
+
+    def recount(self) -> int:
+        res = self.client.batch({"n": self._count_call()})
+        return int(res.total.get("n", 0)) if "n" not in res.errors else _raise(res.errors["n"])
+
+    def run(self) -> list[dict]:
+        ids = [self.shape.id_key]
+        res = self.client.batch(
+            {
+                "lo": (self.method, self._params(self.filter, select=ids)),
+                "hi": (self.method, self._params(self.filter, order="DESC", select=ids)),
+                "n": self._count_call(),
+            }
+        )
+        for name in ("lo", "hi", "n"):
+            if name in res.errors:
+                raise res.errors[name]
+        lo_ids, hi_ids = self._ids(res.result["lo"]), self._ids(res.result["hi"])
+        total = int(res.total.get("n", 0))
+        if not lo_ids:
+            _check(0, total, self.recount, self.method)
+            return []
+        lo, hi = min(lo_ids), max(hi_ids)
+        self.bar.total(total)
+        batches = math.ceil(max(total, 1) / (PAGE * MAX_COMMANDS))
+        k = max(1, min(self.client.max_workers, batches // 5, hi - lo + 1))
+        edges = [lo - 1 + round(i * (hi - lo + 1) / k) for i in range(k + 1)]
+        ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
+        parts = self._parallel(ranges)
+        rows: list[dict] = []
+        last = None
+        for part in parts:
+            for row in part:
+                rid = int(row[self.shape.row_id])
+                if last is not None and rid <= last:
+                    continue  # duplicate (cannot happen with disjoint ranges; cheap to guard)
+                rows.append(row)
+                last = rid
+        _check(len(rows), total, self.recount, self.method)
+        return rows
+
+    def _parallel(self, ranges: list[tuple[int, int]]) -> list[list[dict]]:
+        if len(ranges) == 1:
+            return [self._chain(*ranges[0])]
+        with ThreadPoolExecutor(len(ranges), thread_name_prefix="bitrix-list") as pool:
+            futures = [pool.submit(self._chain, a, b) for a, b in ranges]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for f in done:
+                if f.exception() is not None:
+                    self._stop.set()
+                    raise f.exception()  # type: ignore[misc]
+            return [f.result() for f in futures]
+
+    def _chain(self, after: int, upto: int) -> list[dict]:
+        """Rows with ``after < ID <= upto``, 50 chained pages per request."""
+        rows: list[dict] = []
+        attempt = 0
+        while after < upto and not self._stop.is_set():
+            n = min(MAX_COMMANDS, math.ceil((upto - after) / PAGE))
+            key = self.shape.id_key
+            path = f"[{self.shape.rows_path}]" if self.shape.rows_path else ""
+            cmds = {}
+            for i in range(n):
+                bound = (
+                    after if i == 0 else f"$result[c{i - 1}]{path}[{PAGE - 1}][{self.shape.row_id}]"
+                )
+                f = {**self.chain_filter, f">{key}": bound, f"<={key}": upto}
+                cmds[f"c{i}"] = (self.method, self._params(f))
+            res = self.client.batch_chunk(cmds)
+            ended = False
+            for i in range(n):
+                name = f"c{i}"
+                if name in res.errors:
+                    err = res.errors[name]
+                    if not (
+                        not_executed(err) or (isinstance(err, ApiError) and retryable(err, True))
+                    ):
+                        raise err
+                    if attempt >= self.client.max_retries:
+                        raise err
+                    attempt += 1
+                    _sleep(backoff(attempt + 2))
+                    break  # resume the chain after the last full page
+                page = unwrap(res.result.get(name), self.shape.rows_path)
+                rows.extend(page)
+                self.bar.update(len(page))
+                if page:
+                    after = int(page[-1][self.shape.row_id])
+                if len(page) < PAGE or after >= upto:
+                    ended = True
+                    break
+            else:
+                attempt = 0
+            if ended:
+                break
+        return rows
+
+
+def _raise(err: BitrixError) -> int:
+    raise err
+
+
+def _sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+def _offset_params(
+    method: str, filter: dict, select: list[str] | None, order: dict | None, params: dict
+) -> dict:
+    p = dict(params)
+    if method.lower() == "user.get":
+        if filter:
+            p["FILTER"] = filter
+        if order:
+            (field, direction), *_ = order.items()
+            p["SORT"], p["ORDER"] = field, direction
+        else:
+            p.setdefault("SORT", "ID")
+            p.setdefault("ORDER", "ASC")
+    else:
+        if filter:
+            p["filter"] = filter
+        if order:
+            p["order"] = order
+    if select:
+        p["select"] = select
+    return p
+
+
+def _offset(
+    client: Client,
+    method: str,
+    filter: dict,
+    select: list[str] | None,
+    order: dict | None,
+    params: dict,
+    bar: _Bar,
+) -> list[dict]:
+    path = ROWS_PATH.get(method.lower())
+    base = _offset_params(method, filter, select, order, params)
+    first = client.call_raw(method, {**base, "start": 0})
+    rows = unwrap(first.get("result"), path)
+    total = int(first.get("total") or 0)
+    bar.total(total or len(rows))
+    bar.update(len(rows))
+    nxt = first.get("next")
+    if nxt is None:
+        return rows
+    starts = list(range(int(nxt), total, PAGE))
+    groups = [starts[i : i + MAX_COMMANDS] for i in range(0, len(starts), MAX_COMMANDS)]
+
+    def fetch(group: list[int]) -> list[dict]:
+        res = client.batch({f"p{s}": (method, {**base, "start": s}) for s in group})
+        out: list[dict] = []
+        for s in group:
+            if f"p{s}" in res.errors:
+                raise res.errors[f"p{s}"]
+            page = unwrap(res.result.get(f"p{s}"), path)
+            bar.update(len(page))
+            out.extend(page)
+        return out
+
+    workers = max(1, min(client.max_workers, len(groups)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="bitrix-list") as pool:
+        for part in pool.map(fetch, groups):
+            rows.extend(part)
+    rows = _dedupe(rows)
+
+    def recount() -> int:
+        return int(client.call_raw(method, {**base, "start": 0}).get("total") or 0)
+
+    if total:
+        _check(len(rows), total, recount, method)
+    return rows
+
+
+def _dedupe(rows: list[dict]) -> list[dict]:
+    """Drop repeated rows (offset pages shift when rows are added while reading)."""
+    seen: set = set()
+    out = []
+    for row in rows:
+        key = row.get("ID", row.get("id")) if isinstance(row, dict) else None
+        if key is None:
+            out.append(row)
+        elif key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
