@@ -9,4 +9,9 @@ Example::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # before the imports: transport reads it for the User-Agent
+
+from .errors import BitrixError  # noqa: E402
+from .portal import Portal, connect  # noqa: E402
+
+__all__ = ["BitrixError", "Portal", "connect", "__version__"]

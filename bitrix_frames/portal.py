@@ -1,0 +1,148 @@
+"""``connect()`` and the :class:`Portal` facade: the one object a notebook user holds.
+
+The Portal owns a :class:`~bitrix_frames.client.Client` (HTTP, throttle, retries, list paging) and
+delegates to the frames layer for typed loaders and to the write-back layer for plans.
+
+Example::
+
+    import bitrix_frames as bf
+    portal = bf.connect()                                  # BITRIX_WEBHOOK_URL or .env
+    deals = portal.deals(filter={">OPPORTUNITY": 1000})
+    plan = portal.plan(deals, edited)                      # nothing sent yet
+    report = plan.apply()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .batch import BatchResult, Command
+from .client import Client
+
+if TYPE_CHECKING:
+    from .writeback import Plan
+
+
+def connect(url: str | None = None, **options: Any) -> Portal:
+    """Connect to a portal through its incoming webhook.
+
+    ``url=None`` reads ``BITRIX_WEBHOOK_URL`` from the environment (or a ``.env`` file). Options go
+    to :class:`~bitrix_frames.client.Client` (``rate``, ``burst``, ``timeout``, ``max_workers`` ...).
+
+    Example::
+
+        >>> portal = connect("https://x.bitrix24.com/rest/1/s3cr3t/")
+        >>> portal
+        Portal('https://x.bitrix24.com/rest/1/***/')
+    """
+    return Portal(Client.from_url(url, **options))
+
+
+class Portal:
+    """A Bitrix24 portal seen through one webhook: typed loaders, raw calls and write-back."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"Portal({self.client.masked_url!r})"
+
+    @property
+    def masked_url(self) -> str:
+        """The webhook URL with its secret replaced by ``***``."""
+        return self.client.masked_url
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Portal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- raw escape hatches ------------------------------------------------------------------
+    def call(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+        """Call any REST method and return its ``result``: ``portal.call("crm.lead.get", id=5)``."""
+        return self.client.call(method, params, **kw)
+
+    def batch(
+        self, commands: Mapping[str, Command] | list[Command], *, halt: bool = False
+    ) -> BatchResult:
+        """Run ``{"name": (method, params)}`` commands through ``batch`` (any number, 50 per request)."""
+        return self.client.batch(commands, halt=halt)
+
+    def list(self, method: str, **kw: Any) -> list[dict]:
+        """Every row of a list method as plain dicts (see :meth:`Client.list`)."""
+        return self.client.list(method, **kw)
+
+    # -- typed loaders ---------------------------------------------------------------------
+    def load(self, entity: str, **kw: Any) -> pd.DataFrame:
+        """A typed DataFrame of ``entity`` (lead, deal, contact, company, task, user), indexed by ID."""
+        from . import frames
+
+        return frames.load(self.client, entity, **kw)
+
+    def leads(self, **kw: Any) -> pd.DataFrame:
+        """Leads as a typed DataFrame: ``portal.leads(filter={"STATUS_ID": "NEW"})``."""
+        return self.load("lead", **kw)
+
+    def deals(self, **kw: Any) -> pd.DataFrame:
+        """Deals as a typed DataFrame: ``portal.deals(filter={">OPPORTUNITY": 1000})``."""
+        return self.load("deal", **kw)
+
+    def contacts(self, **kw: Any) -> pd.DataFrame:
+        """Contacts (phones and e-mails kept) as a typed DataFrame."""
+        return self.load("contact", **kw)
+
+    def companies(self, **kw: Any) -> pd.DataFrame:
+        """Companies as a typed DataFrame."""
+        return self.load("company", **kw)
+
+    def tasks(self, **kw: Any) -> pd.DataFrame:
+        """Tasks as a typed DataFrame with UPPER_SNAKE columns like the CRM frames."""
+        return self.load("task", **kw)
+
+    def users(self, **kw: Any) -> pd.DataFrame:
+        """Users as a typed DataFrame."""
+        return self.load("user", **kw)
+
+    # -- metadata ----------------------------------------------------------------------------
+    def fields(self, entity: str) -> pd.DataFrame:
+        """Field metadata of ``entity``, one row per field: ``portal.fields("deal")``."""
+        from . import frames
+
+        return frames.fields_frame(self.client, entity)
+
+    def stages(self) -> pd.DataFrame:
+        """Deal stages of every pipeline, in pipeline and stage SORT order."""
+        from . import frames
+
+        return frames.stages(self.client)
+
+    def pipelines(self) -> pd.DataFrame:
+        """Deal pipelines (categories)."""
+        from . import frames
+
+        return frames.pipelines(self.client)
+
+    def statuses(self, entity_id: str | None = None) -> pd.DataFrame:
+        """``crm.status.list`` dictionaries (lead statuses, sources, deal types ...)."""
+        from . import frames
+
+        return (
+            frames.statuses(self.client)
+            if entity_id is None
+            else frames.statuses(self.client, entity_id)
+        )
+
+    # -- write-back ----------------------------------------------------------------------------
+    def plan(self, before: pd.DataFrame, after: pd.DataFrame, **kw: Any) -> Plan:
+        """Diff two frames into validated adds, updates and deletes; nothing is sent until
+        ``.apply()``: ``portal.plan(deals, edited, allow_deletes=False)``."""
+        from .writeback import plan
+
+        return plan(self.client, before, after, **kw)
