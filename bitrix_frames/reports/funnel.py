@@ -1,0 +1,115 @@
+"""Pipeline funnel: deals and amount per stage, one panel per pipeline.
+
+Example::
+
+    from bitrix_frames import reports
+    fig, table = reports.funnel(portal.deals(), rates=reports.Rates.from_portal(portal))
+    table.head()   # pipeline, stage, stage_id, deals, amount, currency
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from bitrix_frames.reports.common import (
+    Rates,
+    Report,
+    amount_note,
+    pipeline_names,
+    pipeline_of,
+    stage_order,
+)
+from bitrix_frames.reports.labels import label_map
+
+__all__ = ["funnel", "funnel_table"]
+
+
+def funnel_table(deals: pd.DataFrame, rates: Rates | None = None) -> pd.DataFrame:
+    """Tidy funnel: one row per (pipeline, stage[, currency]) in stage order, zero rows kept.
+
+    With ``rates`` amounts are in the base currency; without, one row per currency.
+    """
+    stages = stage_order(deals)
+    pipes = pipeline_of(deals)
+    names = pipeline_names(deals)
+    labels = label_map(deals, "STAGE_ID")
+    frame = pd.DataFrame(
+        {
+            "stage_id": deals["STAGE_ID"].astype("object"),
+            "amount": deals["OPPORTUNITY"].astype("Float64"),
+            "currency": deals["CURRENCY_ID"].astype("object")
+            if "CURRENCY_ID" in deals.columns
+            else "",
+        }
+    )
+    if rates is not None:
+        frame["amount"] = rates.convert(deals["OPPORTUNITY"], deals["CURRENCY_ID"])
+        frame["currency"] = rates.base
+    currencies = sorted(frame["currency"].dropna().unique().tolist()) or [""]
+    grouped = frame.groupby(["stage_id", "currency"], dropna=False).agg(
+        deals=("stage_id", "size"), amount=("amount", "sum")
+    )
+    rows = []
+    for code in stages:
+        for cur in currencies:
+            n, amt = (0, 0.0)
+            if (code, cur) in grouped.index:
+                n, amt = grouped.loc[(code, cur), ["deals", "amount"]]
+            if rates is None and n == 0 and cur != currencies[0]:
+                continue
+            pipe = pipes.get(code, 0)
+            rows.append(
+                {
+                    "pipeline": names.get(pipe, f"Pipeline {pipe}"),
+                    "pipeline_id": pipe,
+                    "stage": labels.get(code, str(code)),
+                    "stage_id": code,
+                    "deals": int(n),
+                    "amount": round(float(amt), 2),
+                    "currency": cur,
+                }
+            )
+    out = pd.DataFrame(rows)
+    return out.astype({"deals": "Int64", "amount": "Float64", "pipeline_id": "Int64"})
+
+
+def funnel(deals: pd.DataFrame, rates: Rates | None = None) -> Report:
+    """Draw the funnel of every pipeline: bars = deals per stage, labels = amount.
+
+    Example::
+
+        fig, table = funnel(deals, rates)
+        fig.savefig("funnel.png")
+    """
+    table = funnel_table(deals, rates)
+    by_stage = (
+        table.groupby(["pipeline_id", "pipeline", "stage_id", "stage"], sort=False)
+        .agg(deals=("deals", "sum"))
+        .reset_index()
+    )
+    pipelines = list(dict.fromkeys(by_stage["pipeline"]))
+    height = max(2.5, 0.42 * by_stage.groupby("pipeline").size().max() + 1.2)
+    fig, axes = plt.subplots(
+        1, len(pipelines), figsize=(5.2 * len(pipelines), height), squeeze=False
+    )
+    for ax, pipe in zip(axes[0], pipelines, strict=True):
+        part = by_stage[by_stage["pipeline"] == pipe]
+        amounts = table[table["pipeline"] == pipe]
+        ypos = range(len(part))[::-1]
+        ax.barh(list(ypos), part["deals"].astype(int), color="#2f7ed8")
+        ax.set_yticks(list(ypos), part["stage"].tolist())
+        for y, code in zip(ypos, part["stage_id"], strict=True):
+            cell = amounts[amounts["stage_id"] == code]
+            text = ", ".join(
+                f"{a:,.0f} {c}" for a, c in zip(cell["amount"], cell["currency"], strict=True) if a
+            )
+            if text:
+                ax.annotate(
+                    text, (0, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8
+                )
+        ax.set_title(pipe)
+        ax.set_xlabel("deals")
+    fig.suptitle(f"Deal funnel by stage — amounts {amount_note(rates)}")
+    fig.tight_layout()
+    return Report(fig, table)

@@ -1,0 +1,74 @@
+"""Won revenue by responsible user, labelled with user names.
+
+Example::
+
+    fig, table = revenue_by_user(portal.deals(), rates, users=portal.users())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from bitrix_frames.reports.common import Rates, Report, amount_note, semantics_of
+from bitrix_frames.reports.labels import label_map, user_names
+
+__all__ = ["revenue_by_user"]
+
+
+def revenue_by_user(
+    deals: pd.DataFrame,
+    rates: Rates | None = None,
+    users: pd.DataFrame | Mapping[Any, str] | None = None,
+    semantics: dict | None = None,
+) -> Report:
+    """Sum of won deal amounts per ``ASSIGNED_BY_ID``, largest first.
+
+    Example::
+
+        fig, table = revenue_by_user(deals, rates, users=portal.users())
+        table.iloc[0]["user"]   # the best seller's name
+    """
+    sem = semantics_of(deals, semantics=semantics)
+    won = deals[(sem == "S").to_numpy()]
+    names = label_map(deals, "ASSIGNED_BY_ID", user_names(users))
+    amount = (
+        rates.convert(won["OPPORTUNITY"], won["CURRENCY_ID"])
+        if rates is not None
+        else won["OPPORTUNITY"].astype("Float64")
+    )
+    ids = won["ASSIGNED_BY_ID"].astype("Int64")
+    frame = pd.DataFrame(
+        {
+            "user_id": ids.to_numpy(),
+            "amount": amount.to_numpy(),
+            "currency": rates.base
+            if rates is not None
+            else won["CURRENCY_ID"].astype("object").to_numpy(),
+        }
+    )
+    table = (
+        frame.groupby(["user_id", "currency"])
+        .agg(won_deals=("amount", "size"), amount=("amount", "sum"))
+        .reset_index()
+    )
+    table.insert(
+        0,
+        "user",
+        [names.get(u, names.get(int(u), f"User {int(u)}")) for u in table["user_id"]],
+    )
+    table = table.sort_values(["amount", "user"], ascending=[False, True]).reset_index(drop=True)
+    table = table.astype({"user_id": "Int64", "won_deals": "Int64", "amount": "Float64"})
+    wide = table.pivot_table(index="user", columns="currency", values="amount", aggfunc="sum")
+    wide = wide.fillna(0).astype(float)
+    wide = wide.loc[wide.sum(axis=1).sort_values().index]
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.4 * len(wide) + 1)))
+    wide.plot.barh(ax=ax, stacked=True, legend=rates is None)
+    ax.set_xlabel(f"won amount ({rates.base})" if rates else "won amount (per currency)")
+    ax.set_ylabel("")
+    ax.set_title(f"Won revenue by responsible — {amount_note(rates)}")
+    fig.tight_layout()
+    return Report(fig, table)
