@@ -46,13 +46,14 @@ def unique_labels(spec: ColumnSpec) -> tuple[str, ...]:
     for lab in labels:
         seen[lab] = seen.get(lab, 0) + 1
     return tuple(
-        f"{lab} ({code})" if seen[lab] > 1 else lab for lab, code in zip(labels, spec.categories or ())
+        f"{lab} ({code})" if seen[lab] > 1 else lab
+        for lab, code in zip(labels, spec.categories or (), strict=False)
     )
 
 
 def label_map(spec: ColumnSpec) -> dict[str, Any]:
     """Label -> code for one column (unique labels, see :func:`unique_labels`)."""
-    return dict(zip(unique_labels(spec), spec.categories or ()))
+    return dict(zip(unique_labels(spec), spec.categories or (), strict=False))
 
 
 def _label_categorical(values: pd.Series, spec: ColumnSpec) -> pd.Categorical:
@@ -60,7 +61,7 @@ def _label_categorical(values: pd.Series, spec: ColumnSpec) -> pd.Categorical:
     names = list(unique_labels(spec))
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = list(values.cat.categories)
-        known = dict(zip(codes, names))
+        known = dict(zip(codes, names, strict=False))
         renamed = [known.get(c, str(c)) for c in cats]
         if len(set(renamed)) != len(renamed):  # an unknown code equal to some label
             renamed = [known.get(c, f"{c} (?)") for c in cats]
@@ -78,8 +79,10 @@ def label_series(values: pd.Series, spec: ColumnSpec) -> pd.Series:
     Multiple (list) columns become lists of labels; columns without labels are returned unchanged.
     """
     if spec.kind == "list" and spec.categories:
-        mapping = dict(zip(spec.categories, unique_labels(spec)))
-        return values.map(lambda items: [mapping.get(x, x) for x in items] if isinstance(items, list) else items)
+        mapping = dict(zip(spec.categories, unique_labels(spec), strict=False))
+        return values.map(
+            lambda items: [mapping.get(x, x) for x in items] if isinstance(items, list) else items
+        )
     if spec.kind not in LABELLED_KINDS or not spec.categories:
         return values
     return pd.Series(_label_categorical(values, spec), index=values.index, name=values.name)
@@ -128,13 +131,15 @@ def _by_label(spec: ColumnSpec, value: Any, pipeline: Any) -> Any:
     by_label = label_map(spec)
     if value in by_label:
         return by_label[value]
-    for code, lab in zip(cats, spec.labels or ()):
+    for code, lab in zip(cats, spec.labels or (), strict=False):
         if lab == value:
             return code
     if spec.short_labels:
         hits = [
             (code, owner)
-            for code, owner, short in zip(cats, spec.pipelines or (), spec.short_labels)
+            for code, owner, short in zip(
+                cats, spec.pipelines or (), spec.short_labels, strict=False
+            )
             if short == value
         ]
         if pipeline is not None and not _missing(pipeline):

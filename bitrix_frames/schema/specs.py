@@ -38,7 +38,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..entities import Entity, entity as _entity, upper_to_camel
+from ..entities import Entity, upper_to_camel
+from ..entities import entity as _entity
 
 __all__ = [
     "DATE_DTYPE",
@@ -167,7 +168,7 @@ class ColumnSpec:
         """Allowed value -> label (empty when the column has no labels)."""
         if not self.categories or not self.labels:
             return {}
-        return dict(zip(self.categories, self.labels))
+        return dict(zip(self.categories, self.labels, strict=False))
 
 
 def spec_from_dict(data: dict[str, Any]) -> ColumnSpec:
@@ -204,7 +205,9 @@ def _pipeline_order(dicts: Dictionaries) -> list[dict]:
     return sorted(dicts.pipelines, key=lambda p: (_int(p.get("sort")), _int(p.get("id"))))
 
 
-def _status_values(status_type: str, dicts: Dictionaries) -> tuple[tuple, tuple, tuple | None, tuple | None]:
+def _status_values(
+    status_type: str, dicts: Dictionaries
+) -> tuple[tuple, tuple, tuple | None, tuple | None]:
     """Codes, labels, pipeline ids, plain names of one status dictionary (deal stages: all pipelines)."""
     rows = dicts.statuses
     if status_type != "DEAL_STAGE":
@@ -249,10 +252,8 @@ def _enum_values(name: str, raw: dict, dicts: Dictionaries) -> tuple[tuple, tupl
 
 
 def _task_enum(values: Any) -> tuple[tuple, tuple]:
-    if isinstance(values, dict):
-        pairs = list(values.items())
-    else:  # DURATION_TYPE: a plain list of codes
-        pairs = [(v, v) for v in values or []]
+    # DURATION_TYPE lists plain codes instead of a code -> caption map
+    pairs = list(values.items()) if isinstance(values, dict) else [(v, v) for v in values or []]
     keys = [k for k, _ in pairs]
     if keys and all(str(k).lstrip("-").isdigit() for k in keys):
         pairs = sorted(((int(k), v) for k, v in pairs), key=lambda kv: kv[0])
@@ -284,7 +285,9 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
         if ftype == "crm_status":
             cats, labels, pipes, short = _status_values(base["status_type"] or "", dicts)
         elif ftype == "crm_currency":
-            cur = sorted(dicts.currencies, key=lambda c: (_int(c.get("SORT")), str(c.get("CURRENCY"))))
+            cur = sorted(
+                dicts.currencies, key=lambda c: (_int(c.get("SORT")), str(c.get("CURRENCY")))
+            )
             seen = dict.fromkeys(str(c["CURRENCY"]) for c in cur)
             cats = tuple(seen)
             full = {str(c["CURRENCY"]): str(c.get("FULL_NAME") or c["CURRENCY"]) for c in cur}
@@ -306,7 +309,9 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
     if multiple and kind not in ("multifield", "list", "object"):
         item_kind, kind = kind, "list"
     elif kind == "list":
-        item_kind = "user" if name in _TASK_USER_LISTS else ("int" if ftype == "integer_list" else "string")
+        item_kind = (
+            "user" if name in _TASK_USER_LISTS else ("int" if ftype == "integer_list" else "string")
+        )
         if item_kind == "user":
             cats, labels = tuple(dicts.users), tuple(dicts.users.values())
     spec = ColumnSpec(
@@ -349,7 +354,9 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
     return out
 
 
-def build_specs(ent: str | Entity, fields: dict[str, Any], dicts: Dictionaries | None = None) -> dict[str, ColumnSpec]:
+def build_specs(
+    ent: str | Entity, fields: dict[str, Any], dicts: Dictionaries | None = None
+) -> dict[str, ColumnSpec]:
     """Column specs of an entity from its fields-method ``result`` and the portal dictionaries.
 
     ``fields`` is the raw result of ``crm.X.fields`` / ``tasks.task.getFields`` / ``user.fields``.

@@ -23,14 +23,15 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..entities import Entity, entity as _entity
+from ..entities import Entity
+from ..entities import entity as _entity
 from ..errors import ValidationError
 from .labels import LabelError, code_for
 from .specs import ColumnSpec
@@ -47,7 +48,24 @@ __all__ = [
 ]
 
 # longest first, so "!=%" wins over "!=" and "!"
-OPERATORS = ("!=%", "!%=", "><", ">=", "<=", "!=", "!@", "=%", "%=", "!%", ">", "<", "=", "!", "@", "%")
+OPERATORS = (
+    "!=%",
+    "!%=",
+    "><",
+    ">=",
+    "<=",
+    "!=",
+    "!@",
+    "=%",
+    "%=",
+    "!%",
+    ">",
+    "<",
+    "=",
+    "!",
+    "@",
+    "%",
+)
 
 
 class FilterError(ValidationError):
@@ -126,7 +144,11 @@ def _api_int(value: Any, spec: ColumnSpec) -> Any:
 
 
 def _user_by_name(spec: ColumnSpec, name: str) -> int:
-    hits = [uid for uid, lab in zip(spec.categories or (), spec.labels or ()) if lab == name]
+    hits = [
+        uid
+        for uid, lab in zip(spec.categories or (), spec.labels or (), strict=False)
+        if lab == name
+    ]
     if len(hits) != 1:
         what = "ambiguous" if hits else "unknown"
         raise LabelError(f"{spec.name}: {what} user {name!r}", column=spec.name, value=name)
@@ -225,7 +247,9 @@ def record_to_api(
             continue
         value = row.get(name)
         if spec.kind == "money":
-            out[name] = _money(spec, value, row.get(f"{name}_CURRENCY"), specs.get(f"{name}_CURRENCY"))
+            out[name] = _money(
+                spec, value, row.get(f"{name}_CURRENCY"), specs.get(f"{name}_CURRENCY")
+            )
         else:
             out[name] = value_to_api(spec, value, pipeline=pipeline)
     return out
@@ -270,7 +294,9 @@ def encode_filter(
     if filter is None:
         return {}
     if not isinstance(filter, Mapping):
-        raise FilterError(f"filter must be a mapping of field -> value, got {type(filter).__name__}")
+        raise FilterError(
+            f"filter must be a mapping of field -> value, got {type(filter).__name__}"
+        )
     out: dict[str, Any] = {}
     for key, value in filter.items():
         if not isinstance(key, str) or key.strip().isdigit() or key.upper() == "LOGIC":

@@ -19,14 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..entities import Entity, camel_to_upper, entity as _entity
+from ..entities import Entity, camel_to_upper
+from ..entities import entity as _entity
 from .specs import DATE_DTYPE, DATETIME_DTYPE, STRING_DTYPE, ColumnSpec
 
 __all__ = ["CONVERTERS", "convert_column", "empty_column", "to_frame"]
 
 _ISO = "%Y-%m-%dT%H:%M:%S%z"
-_TRUE = {"Y", "y", "1", 1, True, "true", "True", "TRUE", "yes"}
-_FALSE = {"N", "n", "0", 0, False, "false", "False", "FALSE", "no"}
+_TRUE = {"Y", "y", "1", 1, "true", "True", "TRUE", "yes"}
+_FALSE = {"N", "n", "0", 0, "false", "False", "FALSE", "no"}
 
 
 def _blank_to_none(values: np.ndarray) -> np.ndarray:
@@ -44,7 +45,11 @@ def _objects(s: pd.Series) -> np.ndarray:
 
 def _to_int(s: pd.Series, spec: ColumnSpec) -> pd.Series:
     num = pd.to_numeric(pd.Series(_objects(s), index=s.index), errors="coerce")
-    out = num.astype("Float64").round().astype("Int64") if num.dtype.kind == "f" else num.astype("Int64")
+    out = (
+        num.astype("Float64").round().astype("Int64")
+        if num.dtype.kind == "f"
+        else num.astype("Int64")
+    )
     if spec.kind == "link":  # lists render an empty link as "0"
         out = out.mask(out == 0)
     return out
@@ -151,7 +156,9 @@ def _to_multifield(s: pd.Series, spec: ColumnSpec) -> pd.Series:
 
 def _to_primary(s: pd.Series, spec: ColumnSpec) -> pd.Series:
     first = [
-        (v[0].get("VALUE") or None) if isinstance(v, list) and v and isinstance(v[0], dict) else None
+        (v[0].get("VALUE") or None)
+        if isinstance(v, list) and v and isinstance(v[0], dict)
+        else None
         for v in _objects(s)
     ]
     return pd.Series(pd.array(first, dtype=STRING_DTYPE), index=s.index)
@@ -220,7 +227,9 @@ def empty_column(spec: ColumnSpec, index: pd.Index) -> pd.Series:
     return convert_column(pd.Series([None] * len(index), index=index, dtype=object), spec)
 
 
-def _raw_frame(records: list[Mapping[str, Any]], ent: Entity, specs: Mapping[str, ColumnSpec]) -> pd.DataFrame:
+def _raw_frame(
+    records: list[Mapping[str, Any]], ent: Entity, specs: Mapping[str, ColumnSpec]
+) -> pd.DataFrame:
     raw = pd.DataFrame(records) if records else pd.DataFrame()
     if ent.camel_response and len(raw.columns):
         by_api = {s.api_name: s.name for s in specs.values() if not s.derived_from}
@@ -250,7 +259,9 @@ def to_frame(
     ent = _entity(entity)
     records = records if isinstance(records, list) else list(records)
     raw = _raw_frame(records, ent, specs)
-    returned = list(raw.columns) if ent.keep_unknown_keys else [c for c in raw.columns if c in specs]
+    returned = (
+        list(raw.columns) if ent.keep_unknown_keys else [c for c in raw.columns if c in specs]
+    )
     wanted = list(dict.fromkeys([*(columns or []), *returned]))
     for name in list(wanted):  # derived columns follow their source
         for spec in specs.values():
@@ -258,7 +269,9 @@ def to_frame(
                 wanted.insert(wanted.index(name) + 1, spec.name)
     id_field = ent.id_field
     index_src = raw[id_field] if id_field in raw.columns else pd.Series([], dtype=object)
-    index = pd.Index(_to_int(index_src.reset_index(drop=True), specs.get(id_field) or _ID_SPEC), name=id_field)
+    index = pd.Index(
+        _to_int(index_src.reset_index(drop=True), specs.get(id_field) or _ID_SPEC), name=id_field
+    )
     data: dict[str, pd.Series] = {}
     for name in wanted:
         if name == id_field:
@@ -269,10 +282,7 @@ def to_frame(
             src = raw[src_name].reset_index(drop=True)
         else:
             src = pd.Series([None] * len(index), dtype=object)
-        if spec is None:
-            col = pd.Series(_objects(src), dtype=object)
-        else:
-            col = convert_column(src, spec)
+        col = pd.Series(_objects(src), dtype=object) if spec is None else convert_column(src, spec)
         data[name] = col.set_axis(index)
     # every Series shares the same index object, so no alignment happens (duplicates are safe)
     return pd.DataFrame(data, index=index)

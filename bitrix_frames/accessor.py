@@ -1,0 +1,139 @@
+"""The ``df.bitrix`` accessor: entity, field specs, labels and refresh of a loaded frame.
+
+Everything it knows comes from ``df.attrs["bitrix"]`` (set by the loaders, kept by the Parquet
+cache), so it works offline and after a round trip through Parquet.
+
+Example::
+
+    deals = portal.deals()
+    deals.bitrix.entity                      # 'deal'
+    deals.bitrix.labels()                    # stage/source/user... columns as human labels
+    deals.bitrix.label("STAGE_ID")           # one labelled Series
+    deals.bitrix.codes("STAGE_ID", ["General: Won"])   # labels -> codes
+    deals = deals.bitrix.refresh()           # same filter/select, fresh data
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .errors import ValidationError
+from .schema.labels import LABELLED_KINDS, code_for, label_map, label_series
+from .schema.specs import ColumnSpec, spec_from_dict
+
+__all__ = ["BitrixAccessor"]
+
+
+@pd.api.extensions.register_dataframe_accessor("bitrix")
+class BitrixAccessor:
+    """Bitrix24 metadata and helpers of a frame made by :func:`bitrix_frames.frames.load`."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """``df.attrs["bitrix"]`` (raises if the frame was not loaded by bitrix_frames)."""
+        meta = self._df.attrs.get("bitrix")
+        if not isinstance(meta, dict):
+            raise ValidationError("this DataFrame carries no Bitrix24 metadata (attrs['bitrix'])")
+        return meta
+
+    @property
+    def entity(self) -> str:
+        """``lead``, ``deal``, ``contact``, ``company``, ``task`` or ``user``."""
+        return self.meta["entity"]
+
+    @property
+    def portal(self) -> str:
+        """Masked webhook URL of the portal the frame came from."""
+        return self.meta.get("portal", "")
+
+    @property
+    def filter(self) -> dict[str, Any]:
+        """The (encoded) filter the frame was loaded with."""
+        return dict(self.meta.get("filter") or {})
+
+    @property
+    def select(self) -> list[str] | None:
+        return self.meta.get("select")
+
+    @property
+    def specs(self) -> dict[str, ColumnSpec]:
+        """Column name -> :class:`~bitrix_frames.schema.ColumnSpec` of the frame's columns."""
+        return {name: spec_from_dict(d) for name, d in (self.meta.get("fields") or {}).items()}
+
+    @property
+    def fields(self) -> pd.DataFrame:
+        """Field metadata of the frame's columns, one row per column (as ``portal.fields``)."""
+        from .frames import specs_frame
+
+        return specs_frame(self.specs.values())
+
+    def _spec(self, column: str) -> ColumnSpec:
+        try:
+            return self.specs[column]
+        except KeyError:
+            raise ValidationError(f"no metadata for column {column!r}") from None
+
+    def label(self, column: str) -> pd.Series:
+        """One column with human labels (categorical of names in code order).
+
+        Example::
+
+            >>> deals.bitrix.label("ASSIGNED_BY_ID").iloc[0]
+            'Anna Petrova'
+        """
+        return label_series(self._df[column], self._spec(column))
+
+    def labels(self) -> pd.DataFrame:
+        """A copy where every labelled column (stages, statuses, sources, pipelines, enums,
+        currencies, users) shows labels instead of codes; other columns are unchanged."""
+        out = self._df.copy()
+        for name, spec in self.specs.items():
+            if (
+                name in out.columns
+                and (spec.kind in LABELLED_KINDS or spec.kind == "list")
+                and spec.categories
+            ):
+                out[name] = label_series(out[name], spec)
+        return out
+
+    def label_map(self, column: str) -> dict[str, Any]:
+        """Label -> code of one column (the inverse of :meth:`label`)."""
+        return label_map(self._spec(column))
+
+    def codes(self, column: str, values: Any, pipeline: Any = None) -> Any:
+        """Labels (or codes) -> API codes for ``column``; a list in, a list out.
+
+        ``pipeline`` (deal CATEGORY_ID) resolves plain stage names. Unknown labels raise
+        :class:`~bitrix_frames.schema.LabelError`.
+        """
+        spec = self._spec(column)
+        if isinstance(values, (list, tuple, pd.Series, pd.Index)):
+            return [code_for(spec, v, pipeline=pipeline) for v in values]
+        return code_for(spec, values, pipeline=pipeline)
+
+    def refresh(self, client: Any = None, *, incremental: bool = False) -> pd.DataFrame:
+        """Reload with the same filter/select/order (``incremental``: only changed rows, see
+        :func:`bitrix_frames.cache.refresh_frame`). ``client`` defaults to the Client that loaded
+        the frame, if it is still alive."""
+        from .frames import client_for, load
+
+        meta = self.meta
+        client = client or client_for(meta.get("portal", ""))
+        if client is None:
+            raise ValidationError("refresh needs a client: df.bitrix.refresh(client)")
+        if incremental:
+            from .cache import refresh_frame
+
+            return refresh_frame(client, self._df)
+        return load(
+            client,
+            meta["entity"],
+            filter=meta.get("filter"),
+            select=meta.get("select"),
+            order=meta.get("order"),
+        )

@@ -1,0 +1,308 @@
+"""Loaders: typed, labelled DataFrames of leads, deals, contacts, companies, tasks and users.
+
+``load`` checks the filter, select and order against the field metadata (raising a typed error
+before anything is sent), lists every row through the Client and converts them column-wise.
+The frame is indexed by ``ID`` (``Int64``) and carries ``df.attrs["bitrix"]``:
+``{entity, portal (masked URL), filter, select, order, loaded_at, fields}``, which is all the
+``df.bitrix`` accessor, the cache and the write-back need.
+
+Default select: every standard field and user field, plus the multifields (PHONE, EMAIL, WEB,
+IM, LINK) that list methods return only when named, plus multiple UFs (``UF_*`` skips them).
+
+Example::
+
+    deals = load(client, "deal", filter={">OPPORTUNITY": 1000, "STAGE_ID": "General: Won"})
+    deals.bitrix.labels()["STAGE_ID"].value_counts()
+    fields_frame(client, "deal").loc["STAGE_ID", "values"]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from . import accessor as _accessor  # noqa: F401  (registers df.bitrix)
+from .entities import Entity
+from .entities import entity as _entity
+from .errors import ValidationError
+from .metadata import metadata
+from .schema.specs import ColumnSpec
+from .schema.to_api import FilterError, SelectError, encode_filter, encode_select
+from .schema.to_pandas import to_frame
+
+__all__ = [
+    "FilterError",
+    "SelectError",
+    "client_for",
+    "default_select",
+    "fields_frame",
+    "load",
+    "pipelines",
+    "specs_frame",
+    "stages",
+    "statuses",
+]
+
+_CLIENTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def client_for(portal: str) -> Any | None:
+    """The live Client that loaded frames of ``portal`` (masked URL), if it still exists."""
+    return _CLIENTS.get(portal)
+
+
+def _remember(client: Any) -> None:
+    try:
+        _CLIENTS[client.masked_url] = client
+    except (TypeError, AttributeError):
+        pass
+
+
+def default_select(entity: str | Entity, specs: Mapping[str, ColumnSpec]) -> list[str] | None:
+    """What ``load`` selects when the caller gives no ``select`` (None = the method's default)."""
+    ent = _entity(entity)
+    if ent.fields_format == "captions":
+        return None
+    if ent.fields_format == "task":
+        return [s.name for s in specs.values() if not s.derived_from]
+    extra = [
+        s.name
+        for s in specs.values()
+        if not s.derived_from and (s.kind == "multifield" or (s.dynamic and s.multiple))
+    ]
+    return [*ent.default_select, *extra]
+
+
+def _columns(ent: Entity, specs: Mapping[str, ColumnSpec], select: list[str] | None) -> list[str]:
+    """Columns the frame must have for ``select`` (masks expanded), in metadata order."""
+    names = [s.name for s in specs.values() if not s.derived_from]
+    if select is None:
+        return names
+    wanted: set[str] = set()
+    for item in select:
+        if item == "*":
+            wanted.update(
+                n for n in names if not specs[n].dynamic and specs[n].kind != "multifield"
+            )
+        elif item == "UF_*":
+            wanted.update(n for n in names if specs[n].dynamic)
+        else:
+            wanted.add(item)
+    return [n for n in names if n in wanted]
+
+
+def _check_order(
+    ent: Entity, specs: Mapping[str, ColumnSpec], order: Mapping[str, str] | None
+) -> dict | None:
+    if order is None:
+        return None
+    if not isinstance(order, Mapping):
+        raise ValidationError(
+            f"order must be a mapping of field -> 'ASC'|'DESC', got {type(order).__name__}"
+        )
+    out = {}
+    for name, direction in order.items():
+        spec = specs.get(name)
+        if spec is None or spec.derived_from:
+            raise SelectError(f"{ent.name} has no field {name!r} (in order)")
+        if str(direction).upper() not in ("ASC", "DESC"):
+            raise ValidationError(
+                f"order {name!r}: direction must be ASC or DESC, got {direction!r}"
+            )
+        out[name] = str(direction).upper()
+    return out
+
+
+def load(
+    client: Any,
+    entity: str | Entity,
+    filter: Mapping[str, Any] | None = None,
+    select: Iterable[str] | None = None,
+    order: Mapping[str, str] | None = None,
+    *,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Every record of ``entity`` matching ``filter`` as a typed DataFrame indexed by ``ID``.
+
+    ``filter`` keys are an optional operator (``>=``, ``!``, ``@``, ``%``...) plus a field; values
+    may be Python/pandas datetimes, booleans and labels (stage names, user names), which are
+    encoded as the API expects. Unknown fields, ``LOGIC``/OR sub-filters and unknown labels raise
+    :class:`~bitrix_frames.schema.FilterError` (a ``ValidationError``) before anything is sent.
+
+    Example::
+
+        >>> deals = load(client, "deal", filter={"CATEGORY_ID": 1}, select=["ID", "TITLE", "STAGE_ID"])
+        >>> deals.index.name, list(deals.columns)
+        ('ID', ['TITLE', 'STAGE_ID'])
+    """
+    ent = _entity(entity)
+    specs = metadata(client).specs(ent)
+    api_filter = encode_filter(ent, specs, filter)
+    api_select = encode_select(ent, specs, list(select) if select is not None else None)
+    api_order = _check_order(ent, specs, order)
+    send_select = api_select if api_select is not None else default_select(ent, specs)
+    if send_select is not None and ent.fields_format == "task" and "ID" not in send_select:
+        send_select = ["ID", *send_select]
+    rows = client.list(
+        ent.list_method,
+        filter=api_filter or None,
+        select=send_select,
+        order=api_order,
+        progress=progress,
+    )
+    frame = to_frame(rows, specs, ent, columns=_columns(ent, specs, api_select))
+    _remember(client)
+    frame.attrs["bitrix"] = {
+        "entity": ent.name,
+        "portal": client.masked_url,
+        "filter": api_filter,
+        "select": api_select,
+        "order": api_order,
+        "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "fields": {name: specs[name].to_dict() for name in frame.columns if name in specs},
+    }
+    return frame
+
+
+def fields_frame(client: Any, entity: str | Entity) -> pd.DataFrame:
+    """Field metadata as a DataFrame, one row per column (index ``name``).
+
+    Columns: title, type, kind, dtype, required, read_only, immutable, multiple, dynamic,
+    status_type, values (allowed codes/ids), labels (parallel to values), derived_from.
+
+    Example::
+
+        >>> fields_frame(client, "deal").loc["STAGE_ID", ["type", "dtype"]].tolist()
+        ['crm_status', 'category']
+    """
+    specs = metadata(client).specs(entity)
+    return specs_frame(specs.values())
+
+
+def specs_frame(specs: Iterable[ColumnSpec]) -> pd.DataFrame:
+    """``fields_frame`` of already known specs (used by the accessor)."""
+    rows = [
+        {
+            "name": s.name,
+            "title": s.title,
+            "type": s.type,
+            "kind": s.kind,
+            "dtype": s.dtype,
+            "required": s.required,
+            "read_only": s.read_only,
+            "immutable": s.immutable,
+            "multiple": s.multiple,
+            "dynamic": s.dynamic,
+            "status_type": s.status_type,
+            "values": list(s.categories) if s.categories is not None else None,
+            "labels": list(s.labels) if s.labels is not None else None,
+            "derived_from": s.derived_from,
+        }
+        for s in specs
+    ]
+    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["name"])
+    return frame.set_index("name")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def pipelines(client: Any) -> pd.DataFrame:
+    """Deal pipelines in display order: index ``ID``; NAME, SORT, IS_DEFAULT.
+
+    Example::
+
+        >>> pipelines(client).loc[0, "NAME"]
+        'General'
+    """
+    rows = metadata(client).pipelines()
+    frame = pd.DataFrame(
+        {
+            "ID": pd.array([_int_or_none(p.get("id")) for p in rows], dtype="Int64"),
+            "NAME": pd.array([p.get("name") for p in rows], dtype="string"),
+            "SORT": pd.array([_int_or_none(p.get("sort")) for p in rows], dtype="Int64"),
+            "IS_DEFAULT": pd.array([p.get("isDefault") == "Y" for p in rows], dtype="boolean"),
+        }
+    )
+    return frame.sort_values(["SORT", "ID"]).set_index("ID")
+
+
+def statuses(client: Any, entity_id: str | None = None) -> pd.DataFrame:
+    """``crm.status.list`` as a frame (optionally one dictionary: ``STATUS``, ``SOURCE``...).
+
+    Example::
+
+        >>> statuses(client, "SOURCE")["STATUS_ID"].tolist()[:2]
+        ['CALL', 'EMAIL']
+    """
+    rows = [
+        r
+        for r in metadata(client).statuses()
+        if entity_id is None or r.get("ENTITY_ID") == entity_id
+    ]
+    frame = pd.DataFrame(
+        {
+            "ID": pd.array([_int_or_none(r.get("ID")) for r in rows], dtype="Int64"),
+            "ENTITY_ID": pd.array([r.get("ENTITY_ID") for r in rows], dtype="string"),
+            "STATUS_ID": pd.array([r.get("STATUS_ID") for r in rows], dtype="string"),
+            "NAME": pd.array([r.get("NAME") for r in rows], dtype="string"),
+            "SORT": pd.array([_int_or_none(r.get("SORT")) for r in rows], dtype="Int64"),
+            "CATEGORY_ID": pd.array(
+                [_int_or_none(r.get("CATEGORY_ID")) for r in rows], dtype="Int64"
+            ),
+            "SEMANTICS": pd.array([r.get("SEMANTICS") or "P" for r in rows], dtype="string"),
+            "COLOR": pd.array([r.get("COLOR") for r in rows], dtype="string"),
+        }
+    )
+    return frame.sort_values(["ENTITY_ID", "SORT", "ID"]).set_index("ID")
+
+
+def stages(client: Any, entity: str | Entity = "deal") -> pd.DataFrame:
+    """Stages of ``deal`` (every pipeline, (pipeline sort, stage sort) order) or ``lead`` statuses.
+
+    Columns: STATUS_ID, NAME, LABEL (as in ``df.bitrix.labels()``), PIPELINE_ID, PIPELINE, SORT,
+    SEMANTICS (P/S/F), COLOR; the row order is the categories' order of ``STAGE_ID``.
+
+    Example::
+
+        >>> stages(client).query("PIPELINE_ID == 0")["STATUS_ID"].tolist()[:2]
+        ['NEW', 'PREPARATION']
+    """
+    ent = _entity(entity)
+    specs = metadata(client).specs(ent)
+    field = "STAGE_ID" if ent.name == "deal" else "STATUS_ID"
+    if field not in specs:
+        raise ValidationError(f"{ent.name} has no stages")
+    spec = specs[field]
+    by_code: dict[str, dict] = {}
+    for r in metadata(client).statuses():
+        if r.get("ENTITY_ID", "").startswith(spec.status_type or "\0"):
+            by_code.setdefault(r["STATUS_ID"], r)
+    names = {_int_or_none(p.get("id")): p.get("name") for p in metadata(client).pipelines()}
+    codes = list(spec.categories or ())
+    owners = list(spec.pipelines or [None] * len(codes))
+    frame = pd.DataFrame(
+        {
+            "STATUS_ID": pd.array(codes, dtype="string"),
+            "NAME": pd.array([by_code.get(c, {}).get("NAME") for c in codes], dtype="string"),
+            "LABEL": pd.array(list(spec.labels or codes), dtype="string"),
+            "PIPELINE_ID": pd.array(owners, dtype="Int64"),
+            "PIPELINE": pd.array([names.get(o) for o in owners], dtype="string"),
+            "SORT": pd.array(
+                [_int_or_none(by_code.get(c, {}).get("SORT")) for c in codes], dtype="Int64"
+            ),
+            "SEMANTICS": pd.array(
+                [by_code.get(c, {}).get("SEMANTICS") or "P" for c in codes], dtype="string"
+            ),
+            "COLOR": pd.array([by_code.get(c, {}).get("COLOR") for c in codes], dtype="string"),
+        }
+    )
+    return frame

@@ -1,0 +1,206 @@
+"""Portal metadata fetched once per Client and kept in memory: fields, statuses, pipelines,
+currencies, user-field enums and user names.
+
+The first request for an entity's specs sends one ``batch`` (fields method, ``crm.status.list``,
+``crm.category.list``, ``crm.currency.list``, ``crm.X.userfield.list``) plus a ``user.get``
+listing for the user-name labels; later loads send nothing. ``forget(client)`` drops the cache.
+
+Example::
+
+    meta = metadata(client)
+    specs = meta.specs("deal")          # {column: ColumnSpec}
+    meta.statuses()[:1]                 # raw crm.status.list rows
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from .entities import Entity
+from .entities import entity as _entity
+from .schema.specs import ColumnSpec, Dictionaries, build_specs
+
+__all__ = ["PortalMetadata", "forget", "metadata", "user_name"]
+
+
+def user_name(row: dict[str, Any]) -> str:
+    """Display name of a ``user.get`` row: ``NAME LAST_NAME``, else e-mail, else ``#id``."""
+    name = " ".join(str(row.get(k) or "").strip() for k in ("NAME", "LAST_NAME")).strip()
+    return name or str(row.get("EMAIL") or "").strip() or f"#{row.get('ID')}"
+
+
+class PortalMetadata:
+    """Lazily fetched, cached metadata of one portal (one Client)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = weakref.ref(client) if _weakrefable(client) else (lambda c=client: c)
+        self._lock = threading.RLock()
+        self._fields: dict[str, dict] = {}
+        self._userfields: dict[str, list[dict]] = {}
+        self._specs: dict[str, dict[str, ColumnSpec]] = {}
+        self._statuses: list[dict] | None = None
+        self._pipelines: list[dict] | None = None
+        self._currencies: list[dict] | None = None
+        self._users: dict[int, str] | None = None
+
+    @property
+    def client(self) -> Any:
+        client = self._client()
+        if client is None:
+            raise RuntimeError("the Client of this metadata cache was garbage-collected")
+        return client
+
+    # -- fetching -----------------------------------------------------------------------------
+    def _prefetch(self, ent: Entity) -> None:
+        """One batch for everything ``ent`` still needs."""
+        crm = ent.entity_type_id is not None
+        commands: dict[str, tuple[str, dict]] = {}
+        if ent.name not in self._fields:
+            commands["fields"] = (ent.fields_method, {})
+        if crm and self._statuses is None:
+            commands["statuses"] = ("crm.status.list", {"order": {"SORT": "ASC"}})
+        if crm and self._pipelines is None:
+            commands["pipelines"] = ("crm.category.list", {"entityTypeId": 2})
+        if crm and self._currencies is None:
+            commands["currencies"] = ("crm.currency.list", {"order": {"SORT": "ASC"}})
+        if ent.userfield_method and ent.name not in self._userfields:
+            commands["userfields"] = (ent.userfield_method, {})
+        if commands:
+            res = self.client.batch(commands)
+            if "fields" in commands:
+                if "fields" in res.errors:
+                    raise res.errors["fields"]
+                self._fields[ent.name] = res.result.get("fields") or {}
+            if "statuses" in commands:
+                self._statuses = _rows(res.result.get("statuses"))
+            if "pipelines" in commands:
+                got = res.result.get("pipelines")
+                self._pipelines = _rows(got.get("categories") if isinstance(got, dict) else got)
+            if "currencies" in commands:
+                self._currencies = _rows(res.result.get("currencies"))
+            if "userfields" in commands:
+                self._userfields[ent.name] = _rows(res.result.get("userfields"))
+        if self._users is None:
+            self.users()
+
+    def fields(self, entity: str | Entity) -> dict[str, Any]:
+        """Raw result of the entity's fields method."""
+        ent = _entity(entity)
+        with self._lock:
+            if ent.name not in self._fields:
+                self._prefetch(ent)
+            return self._fields[ent.name]
+
+    def statuses(self) -> list[dict]:
+        """All ``crm.status.list`` rows (every dictionary, SORT order)."""
+        with self._lock:
+            if self._statuses is None:
+                self._statuses = _rows(
+                    self.client.call("crm.status.list", {"order": {"SORT": "ASC"}})
+                )
+            return self._statuses
+
+    def pipelines(self) -> list[dict]:
+        """Deal pipelines (``crm.category.list``, entityTypeId 2)."""
+        with self._lock:
+            if self._pipelines is None:
+                got = self.client.call("crm.category.list", {"entityTypeId": 2})
+                self._pipelines = _rows(got.get("categories") if isinstance(got, dict) else got)
+            return self._pipelines
+
+    def currencies(self) -> list[dict]:
+        """``crm.currency.list`` rows."""
+        with self._lock:
+            if self._currencies is None:
+                self._currencies = _rows(
+                    self.client.call("crm.currency.list", {"order": {"SORT": "ASC"}})
+                )
+            return self._currencies
+
+    def userfields(self, entity: str | Entity) -> list[dict]:
+        """``crm.X.userfield.list`` rows of a CRM entity (empty for tasks and users)."""
+        ent = _entity(entity)
+        with self._lock:
+            if ent.userfield_method and ent.name not in self._userfields:
+                self._userfields[ent.name] = _rows(self.client.call(ent.userfield_method, {}))
+            return self._userfields.get(ent.name, [])
+
+    def users(self) -> dict[int, str]:
+        """User id -> display name, for every user the webhook may see (active or not)."""
+        with self._lock:
+            if self._users is None:
+                rows = self.client.list("user.get")
+                self._users = {
+                    int(r["ID"]): user_name(r) for r in sorted(rows, key=lambda r: int(r["ID"]))
+                }
+            return self._users
+
+    def dictionaries(self, entity: str | Entity) -> Dictionaries:
+        """The dictionaries :func:`~bitrix_frames.schema.build_specs` needs for ``entity``."""
+        ent = _entity(entity)
+        with self._lock:
+            self._prefetch(ent)
+            crm = ent.entity_type_id is not None
+            return Dictionaries(
+                statuses=self.statuses() if crm else [],
+                pipelines=self.pipelines() if crm else [],
+                currencies=self.currencies() if crm else [],
+                userfields=self.userfields(ent),
+                users=self.users(),
+            )
+
+    def specs(self, entity: str | Entity) -> dict[str, ColumnSpec]:
+        """Column specs of ``entity`` (built once)."""
+        ent = _entity(entity)
+        with self._lock:
+            if ent.name not in self._specs:
+                dicts = self.dictionaries(ent)
+                self._specs[ent.name] = build_specs(ent, self.fields(ent), dicts)
+            return self._specs[ent.name]
+
+
+def _rows(value: Any) -> list[dict]:
+    if isinstance(value, dict):  # PHP renders a 0..n-1 map as an array, other maps as objects
+        value = list(value.values())
+    return [r for r in (value or []) if isinstance(r, dict)]
+
+
+def _weakrefable(obj: Any) -> bool:
+    try:
+        weakref.ref(obj)
+    except TypeError:
+        return False
+    return True
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STRONG: dict[int, PortalMetadata] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def metadata(client: Any) -> PortalMetadata:
+    """The metadata cache of ``client`` (created on first use, lives as long as the client).
+
+    Example::
+
+        >>> metadata(client) is metadata(client)
+        True
+    """
+    with _CACHE_LOCK:
+        if _weakrefable(client):
+            meta = _CACHE.get(client)
+            if meta is None:
+                meta = _CACHE[client] = PortalMetadata(client)
+            return meta
+        return _STRONG.setdefault(id(client), PortalMetadata(client))
+
+
+def forget(client: Any) -> None:
+    """Drop the cached metadata of ``client`` (after fields, stages or users changed)."""
+    with _CACHE_LOCK:
+        if _weakrefable(client):
+            _CACHE.pop(client, None)
+        else:
+            _STRONG.pop(id(client), None)
