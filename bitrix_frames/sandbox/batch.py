@@ -9,6 +9,7 @@ Example request body::
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -96,7 +97,7 @@ def substitute(value: str, maps: dict[str, dict[str, Any]]) -> Any:
             continue
         found = _walk(maps[match.group(1).lower()], path)
         if match.group(0) == value:
-            return found
+            return copy.deepcopy(found)  # a copy, as PHP arrays are values (no shared cycles)
         value = value.replace(match.group(0), php_text(found))
     return value
 
