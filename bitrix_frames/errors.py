@@ -227,3 +227,20 @@ def from_envelope(body: Any, *, status: int | None = None, method: str | None = 
     if not description:
         description = f"HTTP {status}" if status else "error without description"
     return cls(description, code=code, method=method, status=status)
+
+
+# --- write-back (appended by the write-back layer) ------------------------------------------------
+class WriteValidationError(ValidationError):
+    """A write-back plan has bad input; ``.problems`` is a DataFrame (row, field, message, frame)."""
+
+    def __init__(self, description: str = "", *, problems: Any = None, **kw: Any) -> None:
+        super().__init__(description, **kw)
+        self.problems = problems
+
+
+class ConflictError(BitrixError):
+    """Records were modified on the portal since they were loaded; ``.ids`` names them."""
+
+    def __init__(self, description: str = "", *, ids: Any = None, **kw: Any) -> None:
+        super().__init__(description, **kw)
+        self.ids = list(ids or [])
