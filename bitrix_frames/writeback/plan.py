@@ -1,0 +1,341 @@
+"""``plan(client, before, after)``: diff + validation -> a :class:`Plan`; nothing is sent until
+:meth:`Plan.apply`.
+
+The entity comes from ``df.attrs["bitrix"]["entity"]`` (set by the loaders) or ``entity=``; field
+metadata from the portal (cached per Client), else from ``attrs["bitrix"]["fields"]``, else from a
+``fields=`` dict in the documented ``crm.X.fields`` shape. Every problem is collected and raised at
+once as :class:`~bitrix_frames.errors.WriteValidationError` naming row and field.
+
+The plan fingerprint (entity, masked portal URL, ``loaded_at`` of ``before`` and every operation)
+names the journal, so applying the same plan again resumes it instead of repeating it, and a fresh
+load (new ``loaded_at``) starts a new journal. New rows carry a marker ``bf<fingerprint>-<row>`` in
+``ORIGIN_ID`` (CRM) / ``XML_ID`` (tasks) so that an add whose answer was lost is found, not resent.
+
+Example::
+
+    deals = load(client, "deal")
+    edited = deals.copy()
+    edited.loc[12, "STAGE_ID"] = "WON"
+    p = plan(client, deals, edited)
+    p                     # <Plan deal: 0 add, 1 update, 0 delete>
+    p.changes             # id, op, field, old, new
+    report = p.apply()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..entities import entity as _entity
+from ..schema.specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
+from .apply import Applier
+from .diff import diff, is_missing
+from .journal import Journal, default_path
+from .ops import Operation, WriteRecipe
+from .ops import recipe as _recipe
+from .problems import Problem, raise_if_any
+from .report import report as _report
+from .validate import build_add, build_update, unknown_columns
+
+__all__ = ["Plan", "plan"]
+
+
+def _attrs(frame: pd.DataFrame) -> dict[str, Any]:
+    meta = frame.attrs.get("bitrix") if isinstance(frame.attrs, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _resolve_entity(
+    entity: str | None, before: pd.DataFrame, after: pd.DataFrame
+) -> tuple[str | None, list[Problem]]:
+    problems: list[Problem] = []
+    tagged = {which: _attrs(f).get("entity") for which, f in (("before", before), ("after", after))}
+    try:
+        name = _entity(entity).name if entity else None
+    except ValueError as err:
+        return None, [Problem("*", "entity", str(err), "-")]
+    for which, tag in tagged.items():
+        if not tag:
+            continue
+        try:
+            tag_name = _entity(tag).name
+        except ValueError:
+            tag_name = str(tag)
+        if name is None:
+            name = tag_name
+        elif tag_name != name:
+            problems.append(
+                Problem(
+                    "*",
+                    "entity",
+                    f"{which} is a frame of {tag_name}, not of {name} (wrong entity)",
+                    which,
+                )
+            )
+    if name is None:
+        problems.append(
+            Problem(
+                "*",
+                "entity",
+                "unknown entity: pass entity= or load the frame with bitrix_frames",
+                "-",
+            )
+        )
+    return name, problems
+
+
+def _specs(
+    client: Any, name: str, before: pd.DataFrame, after: pd.DataFrame, fields: Mapping | None
+) -> dict[str, ColumnSpec]:
+    if fields is not None:
+        return build_specs(name, dict(fields), Dictionaries())
+    specs: dict[str, ColumnSpec] = {}
+    for frame in (before, after):
+        for col, data in (_attrs(frame).get("fields") or {}).items():
+            if isinstance(data, dict) and col not in specs:
+                specs[col] = spec_from_dict(data)
+    if client is not None:
+        from ..metadata import metadata
+
+        live = metadata(client).specs(name)
+        specs = {**specs, **live}
+    return specs
+
+
+def _stamps(before: pd.DataFrame, field: str | None) -> dict[int, Any]:
+    if not field or field not in before.columns:
+        return {}
+    out = {}
+    for label, value in zip(before.index, before[field].tolist(), strict=False):
+        if not is_missing(label):
+            try:
+                out[int(label)] = value
+            except (TypeError, ValueError):
+                continue
+    return out
+
+
+def _fingerprint(parts: list[Any]) -> str:
+    text = json.dumps(parts, default=str, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class Plan:
+    """Validated operations of one write-back; see :func:`plan`."""
+
+    def __init__(
+        self,
+        client: Any,
+        recipe: WriteRecipe,
+        operations: list[Operation],
+        fingerprint: str,
+        *,
+        conflict_check: bool,
+    ) -> None:
+        self.client = client
+        self.recipe = recipe
+        self.operations = operations
+        self.fingerprint = fingerprint
+        self.conflict_check = conflict_check
+        self.last_report: pd.DataFrame | None = None
+
+    @property
+    def entity(self) -> str:
+        return self.recipe.entity.name
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Operations per kind: ``{'add': 2, 'update': 10, 'delete': 0, 'complete': 0}``."""
+        out = {"add": 0, "update": 0, "delete": 0, "complete": 0}
+        for op in self.operations:
+            out[op.op] += 1
+        return out
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    @property
+    def changes(self) -> pd.DataFrame:
+        """One row per changed cell: id (``new#<row>`` for adds), op, field, old, new."""
+        rows = []
+        for op in self.operations:
+            ident = op.id if op.id is not None else op.row
+            if op.op == "delete":
+                rows.append((ident, "delete", None, None, None))
+            for field, old, new in op.changes:
+                rows.append((ident, op.op, field, old, new))
+        return pd.DataFrame(rows, columns=["id", "op", "field", "old", "new"], dtype=object)
+
+    def journal_path(self) -> Path:
+        """Default journal location of this plan (no secret in it)."""
+        return default_path(self.client.masked_url, self.fingerprint)
+
+    def __repr__(self) -> str:
+        c = self.counts
+        extra = f", {c['complete']} complete" if c["complete"] else ""
+        check = "" if self.conflict_check else " (no conflict check: no modified stamp in before)"
+        return f"<Plan {self.entity}: {c['add']} add, {c['update']} update, {c['delete']} delete{extra}{check}>"
+
+    def _repr_html_(self) -> str:
+        cells = "".join(f"<td>{n}</td>" for n in self.counts.values())
+        heads = "".join(f"<th>{k}</th>" for k in self.counts)
+        note = (
+            "" if self.conflict_check else "<p>No conflict check (no modified stamp in before).</p>"
+        )
+        return (
+            f"<div><b>Plan for {html.escape(self.entity)}</b> (nothing sent yet)"
+            f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{note}</div>"
+        )
+
+    def apply(
+        self,
+        *,
+        force: bool = False,
+        stop_on_error: bool = False,
+        journal: str | Path | bool | None = None,
+        progress: Any = None,
+    ) -> pd.DataFrame:
+        """Send the plan; return the per-row report (row, id, op, status, new_id, error_code,
+        description). Safe to call again after a crash: the journal makes it finish exactly.
+
+        ``journal``: None = default path (see :func:`~.journal.default_path`), a path, or False
+        for an in-memory journal (no resume). ``progress``: True for a tqdm bar or a callable
+        ``(done, total)``. ``force`` overwrites rows modified on the portal since they were loaded.
+
+        Example::
+
+            rep = plan.apply()
+            rep[rep.status != "ok"]
+        """
+        path: str | Path
+        if journal is None or journal is True:
+            path = self.journal_path()
+        elif journal is False:
+            path = ":memory:"
+        else:
+            path = Path(journal)
+        bar = None
+        callback = progress if callable(progress) else None
+        if progress is True:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(self.operations), desc=f"write {self.entity}", unit="op")
+
+            def callback(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+
+        with Journal(path, self.fingerprint) as jr:
+            jr.set_meta(entity=self.entity, portal=self.client.masked_url, counts=self.counts)
+            applier = Applier(
+                self.client,
+                self.recipe,
+                self.operations,
+                jr,
+                force=force,
+                stop_on_error=stop_on_error,
+                progress=callback,
+            )
+            try:
+                outcomes = applier.run()
+            finally:
+                if bar is not None:
+                    bar.close()
+        self.last_report = _report(self.operations, outcomes)
+        return self.last_report
+
+
+def plan(
+    client: Any,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    allow_deletes: bool = False,
+    entity: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Diff ``before`` -> ``after`` into validated adds, updates and deletes (nothing is sent).
+
+    Rows of ``after`` with an NA index are added; changed cells become updates carrying only the
+    changed fields; rows missing from ``after`` are deleted only when ``allow_deletes``. Raises
+    :class:`~bitrix_frames.errors.WriteValidationError` listing every problem (row, field).
+
+    Example::
+
+        p = plan(client, deals, edited, allow_deletes=True)
+        p.counts, p.changes.head()
+    """
+    name, problems = _resolve_entity(entity, before, after)
+    if name is None:
+        raise_if_any(problems)
+    try:
+        rec = _recipe(name)
+    except ValueError as err:
+        raise_if_any([*problems, Problem("*", "entity", str(err), "-")], name)
+    specs = _specs(client, name, before, after, fields)
+    id_field = rec.entity.id_field
+    d = diff(before, after, allow_deletes=allow_deletes, id_field=id_field)
+    problems += d.problems
+    problems += unknown_columns(specs, d.rows, id_field)
+    stamps = _stamps(before, rec.stamp)
+    before_rows = {}
+    wanted_before = {rd.id for rd in d.rows if rd.op == "update"}
+    if wanted_before:
+        keep = [c for c in before.columns if c in ("CATEGORY_ID", *rec.entity.multifields)]
+        for label, row in zip(before.index, before[keep].to_dict("records"), strict=False):
+            if not is_missing(label) and int(label) in wanted_before:
+                before_rows[int(label)] = row
+    ops: list[Operation] = []
+    for rd in d.rows:
+        if rd.op == "add":
+            op, probs = build_add(rec, specs, rd, after)
+            problems += probs
+            if op is not None:
+                ops.append(op)
+        elif rd.op == "update":
+            new_ops, probs = build_update(rec, specs, rd, after, before_rows.get(rd.id, {}))
+            problems += probs
+            for op in new_ops:
+                op.stamp = stamps.get(rd.id)
+            ops += new_ops
+        else:
+            ops.append(
+                Operation(f"delete:{rd.id}", "delete", rd.id, rd.id, stamp=stamps.get(rd.id))
+            )
+    raise_if_any(problems, name)
+    loaded_at = _attrs(before).get("loaded_at")
+    masked = getattr(client, "masked_url", "")
+    fp = _fingerprint([name, masked, loaded_at, [(o.key, o.op, o.id, o.fields) for o in ops]])
+    for op in ops:
+        if op.op == "add" and rec.marker:
+            given = op.fields.get(rec.marker)
+            op.token = (
+                str(given) if given not in (None, "") else f"bf{fp[:12]}-{op.key.split(':')[1]}"
+            )
+            op.fields[rec.marker] = op.token
+    _check_tokens(ops, rec)
+    return Plan(client, rec, ops, fp, conflict_check=bool(stamps))
+
+
+def _check_tokens(ops: list[Operation], rec: WriteRecipe) -> None:
+    seen: dict[str, Operation] = {}
+    problems = []
+    for op in ops:
+        if op.token is None:
+            continue
+        if op.token in seen:
+            problems.append(
+                Problem(
+                    op.row,
+                    rec.marker or "",
+                    f"duplicate {rec.marker} {op.token!r} among new rows (it is the idempotency key)",
+                )
+            )
+        seen[op.token] = op
+    raise_if_any(problems, rec.entity.name)
