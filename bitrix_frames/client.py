@@ -29,6 +29,7 @@ from .errors import (
     BitrixError,
     OperationTimeLimit,
     QueryLimitExceeded,
+    ValidationError,
     from_envelope,
 )
 from .policy import ambiguous, backoff, is_read, not_executed, retryable
@@ -277,6 +278,21 @@ class Client:
         """
         from .paging import list_rows
 
+        for name, value in (("filter", filter), ("order", order), ("params", params)):
+            if value is not None and not isinstance(value, Mapping):
+                raise ValidationError(
+                    f"{name} must be a dict, not {type(value).__name__}", method=method
+                )
+        clash = [
+            k for k in params or {} if str(k).lower() in ("filter", "select", "order", "start")
+        ]
+        if clash:
+            raise ValidationError(
+                f"pass {', '.join(map(str, clash))} as arguments of list(), not inside params",
+                method=method,
+            )
+        if select is not None and (isinstance(select, str) or not isinstance(select, list | tuple)):
+            raise ValidationError("select must be a list of field names", method=method)
         return list_rows(
             self,
             method,
