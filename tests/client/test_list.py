@@ -99,7 +99,7 @@ def test_bad_arguments_are_refused_before_sending(sandbox, client):
         client.list("crm.deal.list", filter="nope")  # type: ignore[arg-type]
     with pytest.raises(E.ValidationError, match="select"):
         client.list("crm.deal.list", select="ID")  # type: ignore[arg-type]
-    with pytest.raises(E.ValidationError, match="filter"):
+    with pytest.raises(E.ValidationError, match="FILTER"):
         client.list("crm.deal.list", params={"FILTER": {">ID": 5}})
     assert sandbox.stats()["http_requests"] == before
 
