@@ -169,6 +169,11 @@ class RequestHandler(BaseHTTPRequestHandler):
     server_version = "bitrix-frames-sandbox"
     timeout = 60
 
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def version_string(self) -> str:
         return self.server_version
 
@@ -259,9 +264,12 @@ class RequestHandler(BaseHTTPRequestHandler):
         for name, value in {**BASE_HEADERS, **(headers or {})}.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
+        # Headers and body in one write: two small writes on a keep-alive connection meet the
+        # client's delayed ACK (Nagle) and cost ~40 ms per request.
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(payload)
+            self._headers_buffer.append(payload)
+        self.flush_headers()
 
     def _send_json(self, status: int, body: Any, headers: dict | None = None) -> None:
         self._send(status, dumps(body).encode("ascii"), JSON_TYPE, headers)
