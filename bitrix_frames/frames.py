@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import weakref
 from collections.abc import Iterable, Mapping
@@ -56,10 +57,8 @@ def client_for(portal: str) -> Any | None:
 
 
 def _remember(client: Any) -> None:
-    try:
+    with contextlib.suppress(TypeError, AttributeError):
         _CLIENTS[client.masked_url] = client
-    except (TypeError, AttributeError):
-        pass
 
 
 def default_select(entity: str | Entity, specs: Mapping[str, ColumnSpec]) -> list[str] | None:
