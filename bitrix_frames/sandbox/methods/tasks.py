@@ -530,7 +530,23 @@ def task_list(call: Call, params: dict) -> Page:
         call, from_sql="b_task t", where=where, args=args, order_by=_order_sql(order)
     )
     renderer = _Renderer(call, rows)
-    return Page({"tasks": [renderer.task(r, select, "list") for r in rows]}, total, nxt)
+    options = param(params, "params")
+    tasks = [renderer.task(r, select, "list") for r in rows]
+    if isinstance(options, dict) and options:
+        for task, row in zip(tasks, rows, strict=True):
+            _add_list_options(task, row, {str(k).upper() for k, v in options.items() if v})
+    return Page({"tasks": tasks}, total, nxt)
+
+
+def _add_list_options(task: dict, row: sqlite3.Row, options: set[str]) -> None:
+    """Keys added by ``params`` (``WITH_RESULT_INFO``, ``WITH_TIMER_INFO``,
+    ``WITH_PARSED_DESCRIPTION``); the sandbox has no task results nor timers."""
+    if "WITH_RESULT_INFO" in options:
+        task.update(taskRequireResult="N", taskHasOpenResult="N", taskHasResult="N")
+    if "WITH_TIMER_INFO" in options:
+        task.update(timeElapsed=None, timerIsRunningForCurrentUser="N")
+    if "WITH_PARSED_DESCRIPTION" in options:
+        task["parsedDescription"] = row["description"]
 
 
 # --- writes -------------------------------------------------------------------------------------
