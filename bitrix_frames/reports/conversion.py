@@ -22,7 +22,7 @@ from bitrix_frames.reports.common import (
     semantics_of,
     stage_order,
 )
-from bitrix_frames.reports.labels import label_map
+from bitrix_frames.reports.labels import short_label_map
 
 __all__ = ["stage_conversion"]
 
@@ -30,7 +30,7 @@ __all__ = ["stage_conversion"]
 def _table(deals: pd.DataFrame, semantics: dict | None) -> pd.DataFrame:
     pipes = pipeline_of(deals)
     names = pipeline_names(deals)
-    labels = label_map(deals, "STAGE_ID")
+    labels = short_label_map(deals, "STAGE_ID")
     sem = semantics_of(deals, semantics=semantics)
     stage_sem = dict(zip(deals["STAGE_ID"].astype("object"), sem, strict=True))
     if semantics:

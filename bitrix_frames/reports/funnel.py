@@ -20,7 +20,7 @@ from bitrix_frames.reports.common import (
     pipeline_of,
     stage_order,
 )
-from bitrix_frames.reports.labels import label_map
+from bitrix_frames.reports.labels import short_label_map
 
 __all__ = ["funnel", "funnel_table"]
 
@@ -33,7 +33,7 @@ def funnel_table(deals: pd.DataFrame, rates: Rates | None = None) -> pd.DataFram
     stages = stage_order(deals)
     pipes = pipeline_of(deals)
     names = pipeline_names(deals)
-    labels = label_map(deals, "STAGE_ID")
+    labels = short_label_map(deals, "STAGE_ID")
     frame = pd.DataFrame(
         {
             "stage_id": deals["STAGE_ID"].astype("object"),

@@ -18,7 +18,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["caption", "entity_of", "field_info", "label_map", "labelled", "user_names"]
+__all__ = [
+    "caption",
+    "entity_of",
+    "field_info",
+    "label_map",
+    "labelled",
+    "short_label_map",
+    "user_names",
+]
 
 
 def _accessor(df: pd.DataFrame) -> Any | None:
@@ -70,16 +78,16 @@ def field_info(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
         field_info(deals)["STAGE_ID"]["title"]   # "Deal Stage"
     """
     fields: Any = None
-    acc = _accessor(df)
-    if acc is not None:
-        try:
-            fields = acc.fields
-        except Exception:
-            fields = None
+    meta = df.attrs.get("bitrix")
+    if isinstance(meta, Mapping):
+        fields = meta.get("fields")  # {column: ColumnSpec.to_dict()} as the loaders store it
     if fields is None:
-        meta = df.attrs.get("bitrix")
-        if isinstance(meta, Mapping):
-            fields = meta.get("fields")
+        acc = _accessor(df)
+        if acc is not None:
+            try:
+                fields = acc.fields
+            except Exception:
+                fields = None
     out: dict[str, dict[str, Any]] = {}
     if isinstance(fields, pd.DataFrame):
         frame = fields
@@ -125,6 +133,20 @@ def _labelled_frame(df: pd.DataFrame) -> pd.DataFrame | None:
     except Exception:
         return None
     return out if isinstance(out, pd.DataFrame) else None
+
+
+def short_label_map(df: pd.DataFrame, col: str) -> dict[Any, str]:
+    """``{code: short label}`` (stage names without their pipeline prefix) or :func:`label_map`.
+
+    Example::
+
+        short_label_map(deals, "STAGE_ID")["C1:WON"]   # "Deal successful" (not "Partners: ...")
+    """
+    spec = field_info(df).get(col, {})
+    cats, short = spec.get("categories"), spec.get("short_labels")
+    if cats is not None and short is not None and len(cats) == len(short):
+        return {c: str(s) for c, s in zip(cats, short, strict=True)}
+    return label_map(df, col)
 
 
 def label_map(df: pd.DataFrame, col: str, extra: Mapping[Any, str] | None = None) -> dict[Any, str]:
