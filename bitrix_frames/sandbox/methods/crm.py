@@ -5,9 +5,19 @@ offset, ``""`` for empty dates, links ``"0"`` in lists and ``null`` in ``get``, 
 ``get`` (non-empty types) and in ``list`` only when selected, unknown/read-only fields ignored,
 stage semantics and ``MOVED_*`` maintained, legacy paging (``start`` rounded down to 50).
 
-Choices where the docs are silent (see docs/dev/sandbox-crm.md for the list):
-a value that cannot be converted (``OPPORTUNITY: "abc"``, a bad date) and a stage/status that is not
-in its dictionary give HTTP 400 ``ERROR_CORE`` ``Invalid value "<v>" of field "<CODE>".<br>``.
+Choices where the docs are silent:
+
+- a value that cannot be converted (``OPPORTUNITY: "abc"``, a bad date), a STAGE_ID/STATUS_ID not in
+  its dictionary (or another pipeline's stage) and an unknown CATEGORY_ID give HTTP 400
+  ``ERROR_CORE`` ``Invalid value "<v>" of field "<CODE>".<br>``; company without TITLE gives
+  ``ERROR_CORE`` ``The "Company Name" field is required.<br>``;
+- list keys follow the select order (``*`` expands to the DB order), a forced ``ID`` is appended,
+  multifields come last (matches the deal/contact/company list samples); empty select = ``*`` +
+  ``UF_*`` for all four entities; ``UF_*`` leaves out multiple user fields (PROTOCOL §10);
+- lead/deal add without TITLE -> ``"Lead #<id>"`` / ``"Deal #<id>"``; deal BEGINDATE defaults to
+  today, CLOSEDATE to today + 7 (today when the deal is added or moved into a final stage);
+- empty UF values: ``null`` (single), ``[]`` (multiple), ``false`` (boolean); UF double as a PHP
+  float string; unknown enumeration option ids are dropped; PHOTO/LOGO/file UFs always ``null``.
 
 Example::
 
