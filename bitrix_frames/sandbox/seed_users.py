@@ -3,7 +3,7 @@
 Declares ``b_user`` and ``b_department`` and seeds 13 users: the webhook owner
 (``config.user_id``, an admin in the root department), a sales team, marketing, support,
 development and accounting staff, one fired sales manager (``active = 'N'``) and one extranet
-contractor (``user_type = 'extranet'``, no department). Names and personal data are drawn from
+contractor (``user_type = 'extranet'``, ``UF_DEPARTMENT`` []). Names and personal data are drawn from
 ``rng``; timestamps are relative to today's midnight in the portal offset.
 
 ``b_user`` columns S2 may rely on: ``id``, ``active`` (``'Y'``/``'N'``), ``name``, ``last_name``,
@@ -147,7 +147,7 @@ def seed_users(store: Store, config: SandboxConfig, rng: random.Random) -> list[
                 "" if rng.random() < 0.5 else None,
                 position,
                 employed,
-                json.dumps([dept]) if dept is not None else None,
+                json.dumps([dept] if dept is not None else []),
                 str(1000 + uid) if kind != "extranet" else None,
                 "extranet" if kind == "extranet" else "employee",
                 "Y" if kind == "owner" else "N",

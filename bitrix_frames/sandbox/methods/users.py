@@ -150,7 +150,7 @@ def user_row(row: sqlite3.Row, tz: dt.tzinfo) -> dict:
             return None
         return _local_midnight(value, tz) if value else ""
 
-    dept = json.loads(row["uf_department"]) if row["uf_department"] else None
+    dept = json.loads(row["uf_department"]) if row["uf_department"] is not None else None
     values: dict[str, Any] = {
         "ID": str(row["id"]),
         "XML_ID": row["xml_id"],
