@@ -95,11 +95,12 @@ def find_markers(
     tokens = list(dict.fromkeys(tokens))
     if not tokens:
         return {}
-    key = marker if recipe.is_task else f"@{marker}"
+    if recipe.is_task:  # tasks.task.list cannot filter by XML_ID: scan the recent creations
+        return _scan_markers(client, recipe, set(tokens), since)
     commands = {
         f"m{n}": (
             recipe.entity.list_method,
-            _list_params(recipe, {key: list(part)}, ["ID", marker]),
+            _list_params(recipe, {f"@{marker}": list(part)}, ["ID", marker]),
         )
         for n, part in enumerate(_chunks(tokens))
     }

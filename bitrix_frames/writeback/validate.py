@@ -225,10 +225,11 @@ def build_update(
     if b.problems:
         return ops, b.problems
     changes = _changes(rd)
+    status = [c for c in changes if complete and c[0] == "STATUS"]
     if b.fields:
-        ops.append(Operation(f"update:{rd.id}", "update", rd.id, rd.row, b.fields, changes))
+        rest = [c for c in changes if c not in status]
+        ops.append(Operation(f"update:{rd.id}", "update", rd.id, rd.row, b.fields, rest))
     if complete:
-        status = [c for c in changes if c[0] == "STATUS"]
         ops.append(Operation(f"complete:{rd.id}", "complete", rd.id, rd.row, {}, status))
     return ops, b.problems
 
