@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import tempfile
 import threading
 from typing import Any
 
 from .config import SandboxConfig
 from .dispatch import Engine
-from .server import SandboxServer
+from .seed import seed_portal
+from .server import SandboxServer, self_signed_context
 from .stats import Stats
 from .store import Store
 
@@ -39,14 +41,7 @@ def open_store(db: str, config: SandboxConfig) -> Store:
     """Open (or create) the database and seed the demo portal into it when it is empty."""
     store = Store(db)
     if _is_empty(store):
-        try:
-            from .seed import seed_portal
-        except ModuleNotFoundError as exc:  # seed.py (helper S2) not written yet
-            if exc.name != f"{__package__}.seed":
-                raise
-            log.warning("bitrix_frames.sandbox.seed is missing; the portal stays empty")
-        else:
-            seed_portal(store, config)
+        seed_portal(store, config)
     return store
 
 
@@ -54,6 +49,8 @@ class Sandbox:
     """A running emulated portal; use as a context manager or call :meth:`start`/:meth:`stop`.
 
     ``overrides`` set :class:`SandboxConfig` fields (``Sandbox(deals=1000, rate=5)``).
+    ``tls=True`` serves ``https://`` with a self-signed certificate (:attr:`ca_file`), for clients
+    that only speak HTTPS (b24pysdk).
     """
 
     def __init__(
@@ -62,11 +59,16 @@ class Sandbox:
         *,
         db: str = ":memory:",
         port: int = 0,
+        tls: bool = False,
         **overrides: Any,
     ) -> None:
         self.config = dataclasses.replace(config or SandboxConfig(), **overrides)
         self.db = db
         self._requested_port = port
+        self.tls = tls
+        self.ca_file: str | None = None
+        """With ``tls=True``: the self-signed certificate to trust (e.g. as REQUESTS_CA_BUNDLE)."""
+        self._tls_dir: tempfile.TemporaryDirectory | None = None
         self._stats = Stats()
         self._engine: Engine | None = None
         self._server: SandboxServer | None = None
@@ -81,7 +83,13 @@ class Sandbox:
             return self
         store = open_store(self.db, self.config)
         self._engine = Engine(store, self.config, self._stats)
-        self._server = SandboxServer(self._engine, port=self._requested_port, on_reset=self.reset)
+        context = None
+        if self.tls:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="bitrix-sandbox-tls-")
+            context, self.ca_file = self_signed_context(self._tls_dir.name)
+        self._server = SandboxServer(
+            self._engine, port=self._requested_port, on_reset=self.reset, ssl_context=context
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -102,6 +110,9 @@ class Sandbox:
         if self._engine is not None:
             self._engine.store.close()
         self._server = self._thread = self._engine = None
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = self.ca_file = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -117,8 +128,8 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>`` (no path)."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:<port>`` (``https`` with ``tls=True``), no path."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def webhook_url(self) -> str:

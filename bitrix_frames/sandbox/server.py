@@ -21,11 +21,14 @@ import hmac
 import json
 import logging
 import socket
+import ssl
+import subprocess
 import time
 from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
@@ -131,6 +134,24 @@ def _xml_item(key: Any, value: Any) -> str:
     return f"<{tag}>{_xml(value)}</{tag}>"
 
 
+def self_signed_context(directory: str | Path) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1 (needs ``openssl``).
+
+    Returns the context and the certificate file, which clients trust as their CA bundle (e.g.
+    ``REQUESTS_CA_BUNDLE``): peers such as b24pysdk only speak ``https://``.
+    """
+    cert, key = Path(directory) / "sandbox-cert.pem", Path(directory) / "sandbox-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context, str(cert)
+
+
 class SandboxServer(ThreadingHTTPServer):
     """Threading HTTP/1.1 server bound to loopback; one daemon thread per connection."""
 
@@ -145,12 +166,19 @@ class SandboxServer(ThreadingHTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
         on_reset: Callable[[], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.engine = engine
         self.bucket = LeakyBucket(engine.config.rate, engine.config.burst)
         self.faults = FaultInjector(engine.config.faults, engine.config.fault_seed)
         self.on_reset = on_reset
         super().__init__((host, port), RequestHandler)
+        if ssl_context is not None:
+            # The handshake runs in the connection's own thread (RequestHandler.setup), so a
+            # slow client cannot stall the accept loop.
+            self.socket = ssl_context.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
 
     @property
     def port(self) -> int:
@@ -171,6 +199,8 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 

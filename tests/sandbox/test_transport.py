@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -390,3 +391,14 @@ def test_sixty_concurrent_keep_alive_connections(sb):
     for t in threads:
         t.join(30)
     assert len(results) == n and all(codes == [200, 200, 200] for codes in results)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_tls_mode_serves_https_for_https_only_clients():
+    with Sandbox(deals=5, limits=False, tls=True) as sb:
+        assert sb.webhook_url.startswith("https://127.0.0.1:")
+        r = requests.post(sb.webhook_url + "sandboxtest.echo", json={"a": 1}, verify=sb.ca_file)
+        assert r.json()["result"]["params"] == {"a": 1}
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.post(sb.webhook_url + "sandboxtest.echo", json={}, verify=True)
+        assert requests.get(sb.base_url + "/_sandbox/stats", verify=sb.ca_file).ok
