@@ -86,6 +86,7 @@ def sandbox(
     latency: float = typer.Option(0.0, help="Seconds added to every HTTP request."),
     faults: str = typer.Option("", help='Fault fractions, e.g. "lost=0.1,refused=0.05".'),
     secret: str | None = typer.Option(None, help="Webhook code (default: the sandbox default)."),
+    tls: bool = typer.Option(False, "--tls", help="Serve https with a self-signed certificate."),
 ) -> None:
     """Serve an emulated Bitrix24 portal on loopback until Ctrl-C; print its webhook URL."""
     from bitrix_frames.sandbox import Sandbox
@@ -102,9 +103,11 @@ def sandbox(
     if secret:
         overrides["secret"] = secret
     started = time.monotonic()
-    sb = Sandbox(db=db, port=port, **overrides).start()
+    sb = Sandbox(db=db, port=port, tls=tls, **overrides).start()
     try:
         typer.echo(f"Webhook URL: {sb.webhook_url}")
+        if sb.ca_file:
+            typer.echo(f"TLS certificate (trust it, e.g. REQUESTS_CA_BUNDLE): {sb.ca_file}")
         summary = portal_summary(sb)
         sb.reset_stats()  # the summary's own calls are not the user's traffic
         typer.echo(
