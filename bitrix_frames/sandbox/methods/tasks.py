@@ -274,8 +274,8 @@ class _Renderer:
             "value": expired,
         }
 
-    def check_list_tree(self) -> dict:
-        return {
+    def check_list_tree(self, node_id: bool) -> dict:
+        tree = {
             "nodeId": 0,
             "fields": {
                 "id": None,
@@ -296,9 +296,15 @@ class _Renderer:
             "action": [],
             "descendants": [],
         }
+        if node_id:  # present in update/complete answers, absent after add
+            tree["fields"]["nodeId"] = None
+        return tree
 
     def task(self, row: sqlite3.Row, select: set[str] | None, mode: str) -> dict:
-        """One task. ``select`` None = every standard field; ``mode`` ``full`` | ``get`` | ``list``."""
+        """One task. ``select`` None = every standard field; ``mode`` ``full`` | ``added`` (full,
+        as ``add`` answers) | ``get`` | ``list``."""
+        added = mode == "added"
+        mode = "full" if added else mode
         out: dict[str, Any] = {}
         for camel, upper, kind, column in FIELDS:
             if select is None or upper in select:
@@ -331,7 +337,7 @@ class _Renderer:
         if mode in ("full", "get"):
             out["action"] = self.action(row)
         if mode == "full":
-            out["checkListTree"] = self.check_list_tree()
+            out["checkListTree"] = self.check_list_tree(node_id=not added)
             out["checkListCanAdd"] = True
         if (select is None and mode == "list") or (select is not None and "SUB_STATUS" in select):
             out["subStatus"] = "-1" if self.overdue(row) else str(row["status"])
@@ -732,7 +738,7 @@ def task_add(call: Call, params: dict) -> dict:
         _save_links(db, task_id, crm, tags)
     row = _load(call, task_id)
     assert row is not None
-    return {"task": _render_one(call, row, None, "full")}
+    return {"task": _render_one(call, row, None, "added")}
 
 
 @method("tasks.task.update")
