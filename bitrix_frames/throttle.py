@@ -22,6 +22,7 @@ import time
 from collections import deque
 
 _MARGIN = 2.0  # tokens kept in reserve for clock skew between us and the portal
+_RESET_SLACK = 1.0  # operating_reset_at is an integer: the bucket may expire up to 1 s later
 
 
 class LeakyBucket:
@@ -127,7 +128,7 @@ class OperatingWatch:
         with self._lock:
             local = sum(s for t, s in self._local.get(method, ()) if t >= now - self.window)
             op, reset_at, seen = self._reported.get(method, (0.0, 0.0, 0.0))
-            if reset_at and now > reset_at + 60:  # the reported figure is stale
+            if reset_at and now > reset_at + _RESET_SLACK:  # the oldest bucket expired: stale
                 op = 0.0
             return max(op, local)
 
@@ -143,7 +144,7 @@ class OperatingWatch:
         if op <= start:
             return 0.0
         reset = self.reset_at(method)
-        until_reset = max(0.0, reset - time.time()) if reset else 60.0
+        until_reset = max(0.0, reset + _RESET_SLACK - time.time()) if reset else 60.0
         # Linear ramp from no delay at 80% to waiting out the reset at 100%.
         share = min(1.0, (op - start) / max(1e-9, self.limit - start))
         return share * until_reset

@@ -11,7 +11,7 @@ from bitrix_frames.sandbox.sandbox import Sandbox
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(deals=300, limits=False) as sb:
+    with Sandbox(deals=1200, limits=False) as sb:
         ensure_deals(Client(sb.webhook_url, **FAST), 1200)
         yield sb
 
