@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import json
+import itertools
 import random
 import uuid
 
@@ -98,12 +98,13 @@ def seed_tasks(
     users = user_ids or [config.user_id]
     now = int(dt.datetime.now(config.tz).replace(minute=0, second=0, microsecond=0).timestamp())
     statuses = [s for s, _ in _STATUSES]
-    weights = [w for _, w in _STATUSES]
+    cum_status = list(itertools.accumulate(w for _, w in _STATUSES))
+    cum_priority = [10, 85, 100]
     tasks: list[tuple] = []
     links: list[tuple[int, str]] = []
     tags: list[tuple[int, str]] = []
     for task_id in range(1, task_count(len(deal_ids)) + 1):
-        status = rng.choices(statuses, weights)[0]
+        status = rng.choices(statuses, cum_weights=cum_status)[0]
         is_open = status in (2, 3)
         age = rng.randint(0, 60) if is_open else rng.randint(5, 400)
         created = now - age * _DAY - rng.randint(0, _DAY)
@@ -121,8 +122,8 @@ def seed_tasks(
         status_changed = changed if status != 2 else created
         deal = rng.choice(deal_ids) if deal_ids and rng.random() < 0.9 else None
         title = rng.choice(_TITLES) + (f" (deal #{deal})" if deal else "")
-        auditors = [str(rng.choice(users))] if rng.random() < 0.2 else []
-        accomplices = [str(rng.choice(users))] if rng.random() < 0.1 else []
+        auditors = f'["{rng.choice(users)}"]' if rng.random() < 0.2 else "[]"
+        accomplices = f'["{rng.choice(users)}"]' if rng.random() < 0.1 else "[]"
         guid = "{" + str(uuid.UUID(int=rng.getrandbits(128), version=4)) + "}"
         comments = rng.randint(1, 12) if rng.random() < 0.4 else None
         tasks.append(
@@ -131,7 +132,7 @@ def seed_tasks(
                 None,
                 title,
                 rng.choice(_DESCRIPTIONS),
-                rng.choices([0, 1, 2], [10, 75, 15])[0],
+                rng.choices((0, 1, 2), cum_weights=cum_priority)[0],
                 "Y" if status == 2 and rng.random() < 0.2 else "N",
                 creator,
                 created,
@@ -154,8 +155,8 @@ def seed_tasks(
                 changed if rng.random() < 0.7 else None,
                 status,
                 "Y" if rng.random() < 0.05 else "N",
-                json.dumps(auditors),
-                json.dumps(accomplices),
+                auditors,
+                accomplices,
             )
         )
         if deal:

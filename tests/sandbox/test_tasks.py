@@ -218,6 +218,18 @@ def test_list_filters(sb):
     )
 
 
+def test_member_and_tag_filters(sb):
+    created = add(sb, AUDITORS=[4], ACCOMPLICES=["5"], TAGS="sandbox-tag, other")
+    sel = ["ID", "AUDITORS", "ACCOMPLICES", "TAGS"]
+    for flt in ({"AUDITOR": 4}, {"ACCOMPLICE": "5"}, {"TAG": "sandbox-tag"}):
+        found = tasks(sb, filter=flt, select=sel)["result"]["tasks"]
+        assert created["id"] in [t["id"] for t in found], flt
+    found = tasks(sb, filter={"AUDITOR": 4}, select=sel)["result"]["tasks"]
+    assert all("4" in t["auditors"] for t in found)
+    tagged = tasks(sb, filter={"ID": created["id"]}, select=sel)["result"]["tasks"][0]
+    assert sorted(t["title"] for t in tagged["tags"].values()) == ["other", "sandbox-tag"]
+
+
 def test_list_order_error_matches_the_sample(sb):
     assert call(sb, "tasks.task.list", {"order": {"NOPE": "asc"}}, 400) == load_sample(
         "error.tasks.task.list.bad_order.json"

@@ -389,8 +389,8 @@ def task_get(call: Call, params: dict) -> dict | list:
 
 
 _MULTI = {
-    "ACCOMPLICE": Column("t.accomplices", "int", each_sql="SELECT value FROM json_each(t.accomplices)"),
-    "AUDITOR": Column("t.auditors", "int", each_sql="SELECT value FROM json_each(t.auditors)"),
+    "ACCOMPLICE": Column("t.accomplices", "int", each_sql="SELECT CAST(value AS INTEGER) AS value FROM json_each(t.accomplices)"),
+    "AUDITOR": Column("t.auditors", "int", each_sql="SELECT CAST(value AS INTEGER) AS value FROM json_each(t.auditors)"),
     "TAG": Column("t.id", "str", each_sql="SELECT name AS value FROM b_task_tag g WHERE g.task_id = t.id"),
     "UF_CRM_TASK": Column("t.id", "str", each_sql="SELECT code AS value FROM b_task_crm c WHERE c.task_id = t.id"),
 }  # fmt: skip
