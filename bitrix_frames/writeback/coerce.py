@@ -191,7 +191,10 @@ def coerce_user(spec: ColumnSpec, value: Any) -> int:
     if isinstance(value, str) and not value.strip().isdigit():
         if not spec.categories:
             raise BadValue(f"expected a user id, got {value!r} (no user names loaded)")
-        return int(_by_label(spec, value))
+        try:
+            return int(_by_label(spec, value))
+        except BadValue:
+            raise BadValue(f"unknown user {value!r} (give a user id or a full name)") from None
     ident = to_int(value)
     if ident <= 0:
         raise BadValue(f"expected a user id, got {value!r}")

@@ -132,8 +132,9 @@ def _index_ids(frame: pd.DataFrame, which: str, id_field: str) -> tuple[list, li
             continue
         ident = _as_id(label)
         if ident is None:
+            shown = label.item() if isinstance(label, np.generic) else label
             problems.append(
-                Problem(label, id_field, f"invalid ID {label!r}: IDs are positive integers", which)
+                Problem(shown, id_field, f"invalid ID {shown!r}: IDs are positive integers", which)
             )
             ids.append(None)
             continue
