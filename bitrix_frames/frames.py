@@ -77,21 +77,19 @@ def default_select(entity: str | Entity, specs: Mapping[str, ColumnSpec]) -> lis
 
 
 def _columns(ent: Entity, specs: Mapping[str, ColumnSpec], select: list[str] | None) -> list[str]:
-    """Columns the frame must have for ``select`` (masks expanded), in metadata order."""
+    """Columns the frame must have for ``select``: select order, masks expanded in metadata order."""
     names = [s.name for s in specs.values() if not s.derived_from]
     if select is None:
         return names
-    wanted: set[str] = set()
+    out: list[str] = []
     for item in select:
         if item == "*":
-            wanted.update(
-                n for n in names if not specs[n].dynamic and specs[n].kind != "multifield"
-            )
+            out.extend(n for n in names if not specs[n].dynamic and specs[n].kind != "multifield")
         elif item == "UF_*":
-            wanted.update(n for n in names if specs[n].dynamic)
+            out.extend(n for n in names if specs[n].dynamic and not specs[n].multiple)
         else:
-            wanted.add(item)
-    return [n for n in names if n in wanted]
+            out.append(item)
+    return list(dict.fromkeys(out))
 
 
 def _check_order(

@@ -269,13 +269,16 @@ def _money(spec: ColumnSpec, amount: Any, currency: Any, cur_spec: ColumnSpec | 
 def _filter_value(spec: ColumnSpec, op: str, value: Any) -> Any:
     if isinstance(value, (list, tuple, set, np.ndarray, pd.Index, pd.Series)):
         return [_filter_value(spec, op, v) for v in value]
-    if value is None or (isinstance(value, str) and spec.kind not in ("category", "user")):
-        return value if value is not None else ""
+    if value is None:
+        return ""
     if "%" in op:
         return str(value)
     if spec.kind == "list":
         spec = replace(spec, kind=spec.item_kind or "string")
-    if spec.kind in ("multifield", "object", "primary"):
+    if spec.kind in ("string", "primary", "multifield", "object"):
+        return value
+    if isinstance(value, str) and spec.kind in ("date", "datetime"):
+        pd.Timestamp(value)  # raises ValueError on garbage; the text is sent as given
         return value
     return value_to_api(spec, value)
 

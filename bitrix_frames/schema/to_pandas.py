@@ -110,13 +110,16 @@ def _text(value: Any) -> str | None:
 
 def _categorical(values: pd.Series, categories: tuple) -> pd.Categorical:
     """Known categories first, in their order; unknown values appended (never silently lost)."""
-    cats = pd.Index(list(categories)) if categories else pd.Index([], dtype=object)
-    cat = pd.Categorical(values, categories=cats)
-    lost = (cat.codes == -1) & values.notna().to_numpy()
+    cats = pd.Index(list(dict.fromkeys(categories))) if categories else pd.Index([], dtype=object)
+    arr = values.to_numpy(dtype=object, na_value=None)
+    present = pd.notna(arr)
+    codes = cats.get_indexer(arr) if len(cats) else np.full(len(arr), -1, dtype=np.intp)
+    lost = (codes == -1) & present
     if lost.any():
-        extra = pd.unique(values[lost])
-        cat = pd.Categorical(values, categories=pd.Index([*cats, *extra]))
-    return cat
+        cats = pd.Index([*cats, *pd.unique(arr[lost])])
+        codes = cats.get_indexer(arr)
+    codes[~present] = -1
+    return pd.Categorical.from_codes(codes, categories=cats)
 
 
 def _category_values(s: pd.Series, spec: ColumnSpec) -> pd.Series:

@@ -1,0 +1,77 @@
+"""Parquet cache: dtype/attrs round trip, no secret on disk, incremental refresh == full reload."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from bitrix_frames import cache, frames
+
+
+@pytest.mark.parametrize("entity", ["deal", "lead", "contact", "company", "task", "user"])
+def test_parquet_round_trip_keeps_dtypes_and_attrs(client, tmp_path, entity):
+    df = frames.load(client, entity)
+    path = cache.write_parquet(df, tmp_path / f"{entity}.parquet")
+    back = cache.read_parquet(path)
+    pd.testing.assert_frame_equal(back, df)
+    assert back.attrs == df.attrs
+    assert back.bitrix.labels().equals(df.bitrix.labels())
+
+
+def test_cache_file_has_no_secret(client, sandbox, tmp_path):
+    path = cache.cache_path(client, "deal", tmp_path)
+    cache.cached_load(client, "deal", tmp_path)
+    secret = sandbox.webhook_url.rstrip("/").rsplit("/", 1)[-1]
+    assert secret.encode() not in path.read_bytes() and secret not in path.name
+
+
+def _random_writes(client, ids, rng):
+    for i in rng.sample(ids, 6):
+        client.call(
+            "crm.deal.update",
+            {"id": i, "fields": {"TITLE": f"edited {i}", "OPPORTUNITY": rng.randint(1, 9999)}},
+        )
+    for i in rng.sample(ids, 3):
+        client.call("crm.deal.delete", {"id": i})
+    return [
+        client.call("crm.deal.add", {"fields": {"TITLE": f"new {n}", "CATEGORY_ID": 0}})
+        for n in range(2)
+    ]
+
+
+@pytest.mark.parametrize("filter", [None, {"CATEGORY_ID": 0}])
+def test_incremental_refresh_equals_full_reload(client, sandbox, tmp_path, filter):
+    first = cache.cached_load(client, "deal", tmp_path, filter=filter)
+    added = _random_writes(client, [int(i) for i in first.index], random.Random(len(first)))
+    sandbox.reset_stats()
+    inc = cache.cached_load(client, "deal", tmp_path, filter=filter)
+    inc_requests = sandbox.stats()["http_requests"]
+    full = frames.load(client, "deal", filter=filter)
+    pd.testing.assert_frame_equal(inc, full)
+    assert set(added) <= set(inc.index)
+    assert inc_requests < 10
+    # the cache on disk is the refreshed frame
+    pd.testing.assert_frame_equal(
+        cache.read_parquet(cache.cache_path(client, "deal", tmp_path, filter)), full
+    )
+
+
+def test_refresh_without_changes_is_cheap(client, sandbox, tmp_path):
+    cache.cached_load(client, "deal", tmp_path)
+    sandbox.reset_stats()
+    again = cache.cached_load(client, "deal", tmp_path)
+    stats = sandbox.stats()
+    assert stats["http_requests"] <= 3  # changed rows (one batch) + one COUNT; no ID listing
+    pd.testing.assert_frame_equal(again, frames.load(client, "deal"))
+
+
+def test_export_parquet_and_csv(client, tmp_path):
+    p = cache.export(client, "lead", tmp_path / "leads.parquet")
+    c = cache.export(client, "lead", tmp_path / "leads.csv")
+    back = cache.read_parquet(p)
+    csv = pd.read_csv(c, index_col="ID")
+    assert len(back) == len(csv) > 0
+    with pytest.raises(ValueError):
+        cache.export(client, "lead", tmp_path / "leads.xlsx")
