@@ -43,6 +43,11 @@ class Control:
     dialect: str = "crm"
 
     @property
+    def view(self) -> widgets.Widget:
+        """What the panel displays (``widget`` unless the control adds a readout)."""
+        return self.widget
+
+    @property
     def active(self) -> bool:
         """Whether the control currently removes any rows."""
         raise NotImplementedError
@@ -185,6 +190,7 @@ class NumberRangeControl(Control):
                 description=info.caption,
                 style=_STYLE,
                 continuous_update=False,
+                readout=False,
             )
         else:
             self.widget = widgets.FloatRangeSlider(
@@ -195,9 +201,23 @@ class NumberRangeControl(Control):
                 description=info.caption,
                 style=_STYLE,
                 continuous_update=False,
-                readout_format=",.2f",
+                readout=False,
             )
         self.full = (self.widget.min, self.widget.max)
+        # our own readout: formatted in Python, so it reads the same in every front end
+        self.readout = widgets.HTML(layout=widgets.Layout(min_width="12em"))
+        self._box = widgets.HBox([self.widget, self.readout])
+        self.widget.observe(lambda _c: self._update_readout(), names="value")
+        self._update_readout()
+
+    @property
+    def view(self) -> widgets.Widget:
+        return self._box
+
+    def _update_readout(self) -> None:
+        lo, hi = self.widget.value
+        fmt = "{:,.0f}" if self.integer else "{:,.2f}"
+        self.readout.value = f"{fmt.format(lo)} – {fmt.format(hi)}"
 
     @property
     def active(self) -> bool:

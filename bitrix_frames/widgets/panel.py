@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Image, display
 
-from bitrix_frames.reports.labels import entity_of, labelled
+from bitrix_frames.reports.labels import caption, entity_of, labelled
 from bitrix_frames.widgets.controls import Control, make_control
 from bitrix_frames.widgets.meta import describe
 
@@ -79,6 +79,9 @@ class FilterPanel:
         self._extra_labels = {
             info.name: dict(info.labels) for info in self.columns if info.kind == "choice"
         }
+        self._captions = {i.name: i.caption for i in self.columns}
+        if "TITLE" in df.columns:
+            self._captions.setdefault("TITLE", caption(df, "TITLE"))
         choice_cols = [i.name for i in self.columns if i.kind == "choice"]
         if chart is True:
             chart = choice_cols[0] if choice_cols else None
@@ -88,7 +91,7 @@ class FilterPanel:
         self.chart = widgets.Output()
         reset = widgets.Button(description="Reset", icon="undo")
         reset.on_click(lambda _b: self.reset())
-        boxes = [ctl.widget for ctl in self.controls.values()]
+        boxes = [ctl.view for ctl in self.controls.values()]
         title = (self.entity or "rows").capitalize()
         self.widget = widgets.VBox(
             [
@@ -180,6 +183,7 @@ class FilterPanel:
         kept = self.value
         self.count.value = f"<b>{len(kept):,}</b> of {len(self.df):,} rows"
         shown = self.labelled(kept.head(self.head))[self._shown_columns()]
+        shown = shown.rename(columns=self._captions)
         # append_display_data works with and without a kernel (and survives HTML embedding)
         self.table.outputs = ()
         self.table.append_display_data(HTML(shown.to_html(na_rep="")))
@@ -190,11 +194,12 @@ class FilterPanel:
     def _chart_png(self, kept: pd.DataFrame) -> bytes:
         col = self.chart_column or ""
         counts = labelled(kept, col, self._extra_labels.get(col)).value_counts(sort=False)
-        fig, ax = plt.subplots(figsize=(7, 2.8))
+        counts = counts[counts > 0]
+        fig, ax = plt.subplots(figsize=(7, 0.28 * len(counts) + 1.2))
         try:
-            counts.plot.bar(ax=ax, color="#2f7ed8")
+            counts.iloc[::-1].plot.barh(ax=ax, color="#2f7ed8")
             ax.set_title(f"Rows by {self.controls[col].info.caption}")
-            ax.set_xlabel("")
+            ax.set_ylabel("")
             fig.tight_layout()
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=80)
