@@ -26,6 +26,8 @@ def dumps(value: Any) -> str:
     text = json.dumps(phpify(value), ensure_ascii=True, separators=(",", ":"))
     # After json.dumps these characters can only occur inside strings, so a plain translate is safe.
     text = text.translate(_HEX)
+    if '\\"' not in text:  # the common case: no quote inside any string
+        return text
     # An escaped quote is \" preceded by an even run of backslashes (\\ is an escaped backslash).
     return _ESCAPED_QUOTE.sub(lambda m: m.group(1) + "\\u0022", text)
 
