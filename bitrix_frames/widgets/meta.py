@@ -167,7 +167,7 @@ def describe(
     *,
     labels: Mapping[str, Mapping[Any, str]] | None = None,
     users: pd.DataFrame | Mapping[Any, str] | None = None,
-    limit: int = 10,
+    limit: int = 12,
 ) -> list[ColumnInfo]:
     """Describe the filterable columns of ``df`` (``columns=None``: priority columns; ``"all"``).
 
