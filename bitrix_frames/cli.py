@@ -124,6 +124,20 @@ def sandbox(
         sb.stop()
 
 
+@app.command()
+def demo(
+    url: str | None = typer.Option(
+        None, help="Webhook URL (default: BITRIX_WEBHOOK_URL, else an embedded sandbox)."
+    ),
+    out: str = typer.Option("bitrix-frames-report", "--out", help="Directory of the report."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars."),
+) -> None:
+    """Load every entity and write the pipeline report (HTML); no arguments needed."""
+    from bitrix_frames.demo import run_demo
+
+    run_demo(url, out_dir=out, progress=progress)
+
+
 def main() -> None:
     """Entry point of the ``bitrix-frames`` script."""
     app()
