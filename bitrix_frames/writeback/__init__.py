@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from .plan import Plan, plan
+from .plan import Plan, plan, plan_frames
 from .report import summary
 
-__all__ = ["Plan", "plan", "summary"]
+__all__ = ["Plan", "plan", "plan_frames", "summary"]

@@ -212,3 +212,13 @@ def test_one_failing_row_does_not_stop_the_rest(sandbox, client, stop):
     st = rep.status.tolist()
     assert st[0] == "error" and rep.error_code.iloc[0] == "0"
     assert st[1:] == (["skipped", "skipped"] if stop else ["ok", "ok"])
+
+
+def test_plan_frames_finds_the_loading_client(sandbox, client):
+    from bitrix_frames.writeback import plan_frames
+
+    deals = load(client, "deal")
+    after = deals.copy()
+    after.loc[deals.index[0], "COMMENTS"] = "via accessor"
+    p = plan_frames(deals, after)
+    assert p.client is client and p.counts["update"] == 1

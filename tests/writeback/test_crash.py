@@ -44,7 +44,12 @@ def test_kill_9_mid_apply_then_resume_is_exact(tmp_path):
         journal = tmp_path / "journal.sqlite"
         env = {**os.environ, "BITRIX_WEBHOOK_URL": sb.webhook_url, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("crash_worker.py")), str(frames), str(journal)],
+            [
+                sys.executable,
+                str(Path(__file__).with_name("crash_worker.py")),
+                str(frames),
+                str(journal),
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -77,6 +82,10 @@ def test_kill_9_mid_apply_then_resume_is_exact(tmp_path):
         assert summary(rep) == {"ok": 1300, "error": 0, "conflict": 0, "skipped": 0}
         assert_exact(sb, "crash", upd, gone, 400)
         # the resumed run sent only what was left (plus lookups), not the whole plan again
-        sent = sum(v for k, v in sb.stats()["sub_calls"].items() if k.startswith("crm.deal.") and not k.endswith(".list"))
+        sent = sum(
+            v
+            for k, v in sb.stats()["sub_calls"].items()
+            if k.startswith("crm.deal.") and not k.endswith(".list")
+        )
         assert sent <= 1300 - at_kill["done"]
         assert journal_counts(journal) == {"done": 1300}
