@@ -18,11 +18,14 @@ from bitrix_frames.reports.common import (
     amount_note,
     pipeline_names,
     pipeline_of,
+    semantics_of,
     stage_order,
 )
 from bitrix_frames.reports.labels import short_label_map
 
 __all__ = ["funnel", "funnel_table"]
+
+_COLORS = {"P": "#2f7ed8", "S": "#3aa757", "F": "#d9534f"}
 
 
 def funnel_table(deals: pd.DataFrame, rates: Rates | None = None) -> pd.DataFrame:
@@ -89,6 +92,7 @@ def funnel(deals: pd.DataFrame, rates: Rates | None = None) -> Report:
         .reset_index()
     )
     pipelines = list(dict.fromkeys(by_stage["pipeline"]))
+    sem = dict(zip(deals["STAGE_ID"].astype("object"), semantics_of(deals), strict=True))
     height = max(2.5, 0.42 * by_stage.groupby("pipeline").size().max() + 1.2)
     fig, axes = plt.subplots(
         1, len(pipelines), figsize=(5.2 * len(pipelines), height), squeeze=False
@@ -97,7 +101,8 @@ def funnel(deals: pd.DataFrame, rates: Rates | None = None) -> Report:
         part = by_stage[by_stage["pipeline"] == pipe]
         amounts = table[table["pipeline"] == pipe]
         ypos = range(len(part))[::-1]
-        ax.barh(list(ypos), part["deals"].astype(int), color="#2f7ed8")
+        colors = [_COLORS.get(sem.get(code, "P"), _COLORS["P"]) for code in part["stage_id"]]
+        ax.barh(list(ypos), part["deals"].astype(int), color=colors)
         ax.set_yticks(list(ypos), part["stage"].tolist())
         for y, code in zip(ypos, part["stage_id"], strict=True):
             cell = amounts[amounts["stage_id"] == code]
@@ -110,6 +115,6 @@ def funnel(deals: pd.DataFrame, rates: Rates | None = None) -> Report:
                 )
         ax.set_title(pipe)
         ax.set_xlabel("deals")
-    fig.suptitle(f"Deal funnel by stage — amounts {amount_note(rates)}")
+    fig.suptitle(f"Deal funnel by stage (green won, red lost) — amounts {amount_note(rates)}")
     fig.tight_layout()
     return Report(fig, table)
