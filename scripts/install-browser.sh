@@ -3,12 +3,17 @@
 # the @jupyter-widgets/html-manager bundle (embed.js) so embedded widget pages render offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -q
-  $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
-fi
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PKGS=""
+command -v chromium >/dev/null || PKGS="$PKGS chromium"
+command -v chromedriver >/dev/null || PKGS="$PKGS chromium-driver"
 VENDOR="${BITRIX_FRAMES_VENDOR:-$HOME/.cache/bitrix-frames/html-manager}"
+[ -f "$VENDOR/dist/embed.js" ] || command -v npm >/dev/null || PKGS="$PKGS npm"
+if [ -n "$PKGS" ]; then
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $PKGS
+fi
 if [ ! -f "$VENDOR/dist/embed.js" ]; then
   mkdir -p "$VENDOR"
   TMP="$(mktemp -d)"
