@@ -222,3 +222,16 @@ def test_plan_frames_finds_the_loading_client(sandbox, client):
     after.loc[deals.index[0], "COMMENTS"] = "via accessor"
     p = plan_frames(deals, after)
     assert p.client is client and p.counts["update"] == 1
+
+
+def test_progress_callback_and_default_journal(sandbox, client):
+    deals = load(client, "deal")
+    after = deals.copy()
+    after.loc[deals.index[:60], "COMMENTS"] = "progress"
+    seen = []
+    p = plan(client, deals, after)
+    rep = p.apply(progress=lambda done, total: seen.append((done, total)))
+    assert (rep.status == "ok").all()
+    assert seen[-1] == (60, 60) and all(t == 60 for _, t in seen)
+    assert p.journal_path().exists()  # default journal under the cache dir, keyed by portal hash
+    assert sandbox.config.secret not in str(p.journal_path())
