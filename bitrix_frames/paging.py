@@ -19,8 +19,9 @@ ascending):
 **Offset** (everything else, e.g. ``user.get``, ``crm.status.list``, a caller ``order``): the first
 page gives ``total``; the remaining ``start`` offsets go 50 per batch, batches in parallel.
 
-K is chosen so the request count stays near the physical minimum:
-``requests ~= ceil(N/2500) + K + 1`` with ``K ~= 0.2 * ceil(N/2500)`` (at most ``max_workers``).
+K = min(max_workers, ceil(N/2500)) chains, so that the request count stays near the physical
+minimum: ``requests <= ceil(N/2500) + K + 1`` in the worst case (sparse IDs), exactly
+``ceil(N/2500) + 1`` when IDs are dense (the commands per request are capped by the ID span left).
 
 Example::
 
@@ -245,7 +246,7 @@ class _Keyset:
         lo, hi = min(lo_ids), max(hi_ids)
         self.bar.total(total)
         batches = math.ceil(max(total, 1) / (PAGE * MAX_COMMANDS))
-        k = max(1, min(self.client.max_workers, batches // 5, hi - lo + 1))
+        k = max(1, min(self.client.max_workers, batches, hi - lo + 1))
         edges = [lo - 1 + round(i * (hi - lo + 1) / k) for i in range(k + 1)]
         ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
         parts = self._parallel(ranges)

@@ -1,0 +1,224 @@
+"""Load every deal of one sandbox portal with bitrix_frames and with the peers; print JSON lines.
+
+One Sandbox (rate 2/s, burst 50, like a cloud portal) serves every run; between runs it is reset
+(same seed -> same data, empty rate bucket and operating-time clock). Each library runs in its
+own subprocess (clean memory figure, hard timeout); the parent reads the sandbox's counters.
+
+Cost model (``--scenario cost``, sleep on, so wall time feels it):
+    latency 30 ms per HTTP request, cost_per_row 2e-5 s per returned row,
+    cost_per_count_row 2e-6 s per row counted by COUNT (any list with start >= 0),
+    cost_per_skip_row 2e-6 s per row skipped by OFFSET.
+So an offset page deep into 100k deals costs ~0.2 s COUNT + up to 0.2 s OFFSET, a keyset page
+``start=-1`` costs 1 ms. ``nocost`` turns the model off (latency 0); ``faults`` is ``cost`` plus
+10% mixed faults (2% each of refused, error, drop, lost, slow with slow_seconds 1).
+
+Printed per library and scenario: rows, complete (every deal exactly once), http_requests,
+sub_calls, operating_seconds (sandbox deltas), wall_seconds, peak_rss_mb, outcome, error.
+
+Example::
+
+    .venv/bin/python bench/load.py --deals 5000 --scenario cost --libs bitrix_frames,fast_bitrix24
+    .venv/bin/python bench/load.py            # 100k deals, every scenario and library
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+LIBS = ("bitrix_frames", "fast_bitrix24", "b24pysdk_fast", "b24pysdk_list")
+COST = {
+    "latency": 0.03,
+    "cost_per_row": 2e-5,
+    "cost_per_count_row": 2e-6,
+    "cost_per_skip_row": 2e-6,
+    "sleep": True,
+}
+SCENARIOS = {
+    "cost": COST,
+    "nocost": {},
+    "faults": {
+        **COST,
+        "faults": {"refused": 0.02, "error": 0.02, "drop": 0.02, "lost": 0.02, "slow": 0.02},
+        "slow_seconds": 1.0,
+    },
+}
+
+
+# --- worker side (runs in a subprocess) -------------------------------------------------------------
+def _loader(lib: str, url: str) -> Callable[[], list]:
+    """Import the library (not timed) and return the call that loads every deal."""
+    if lib == "bitrix_frames":
+        from bitrix_frames.client import Client
+
+        workers = int(os.environ.get("BENCH_WORKERS", "4"))
+        return lambda: Client(url, max_workers=workers).list("crm.deal.list", progress=False)
+    if lib == "fast_bitrix24":
+        from fast_bitrix24 import Bitrix
+
+        return lambda: Bitrix(url, verbose=False).get_all("crm.deal.list")
+    import b24pysdk
+
+    # b24pysdk hard-codes https://<domain>/rest; the sandbox serves plain http on loopback.
+    caller = importlib.import_module("b24pysdk.api.callers.call_method")._MethodCaller
+    caller._base_url = property(lambda self: f"http://{self._domain}/rest")
+    domain, _, token = url.split("://", 1)[1].partition("/rest/")
+    hook = b24pysdk.BitrixWebhook(domain=domain, webhook_token=token.strip("/"))
+    call = hook.call_list_fast if lib == "b24pysdk_fast" else hook.call_list
+
+    def load() -> list:
+        response = call("crm.deal.list")
+        result = response["result"] if isinstance(response, dict) else response.result
+        return list(result)
+
+    return load
+
+
+def _peak_rss_mb() -> float | None:
+    """VmHWM: this process's peak resident memory (reset by exec, unlike ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import psutil
+
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
+def worker(lib: str, url: str) -> None:
+    out: dict = {"rows": 0, "error": None}
+    ids: set[int] = set()
+    start = time.perf_counter()
+    try:
+        load = _loader(lib, url)
+        start = time.perf_counter()
+        rows = load()
+        out["rows"] = len(rows)
+        ids = {int(r.get("ID", r.get("id", 0))) for r in rows}
+    except BaseException as e:  # report, never hang
+        out["error"] = f"{type(e).__name__}: {e}"[:300]
+    out["wall_seconds"] = round(time.perf_counter() - start, 3)
+    out["peak_rss_mb"] = _peak_rss_mb()
+    out["unique"], out["id_sum"] = len(ids), sum(ids)
+    print(json.dumps(out))
+
+
+# --- parent side ----------------------------------------------------------------------------------
+def run_one(lib: str, sb, timeout: float) -> dict:
+    sb.reset()
+    expected = sb.store.scalar("SELECT COUNT(*) FROM crm_deal")
+    expected_sum = sb.store.scalar("SELECT COALESCE(SUM(ID), 0) FROM crm_deal")
+    before = sb.stats()
+    t0 = time.perf_counter()
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib, "--url", sb.webhook_url]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        res = (
+            json.loads(lines[-1])
+            if lines
+            else {"error": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
+        )
+        outcome = "error" if res.get("error") else "ok"
+    except subprocess.TimeoutExpired:
+        res, outcome = {"error": f"no result within {timeout:.0f} s"}, "timeout"
+    wall = time.perf_counter() - t0
+    after = sb.stats()
+    complete = (
+        res.get("rows") == expected
+        and res.get("unique") == expected
+        and res.get("id_sum") == expected_sum
+    )
+    return {
+        "rows": res.get("rows", 0),
+        "expected_rows": expected,
+        "complete": bool(complete),
+        "outcome": outcome if outcome != "ok" or complete else "incomplete",
+        "http_requests": after["http_requests"] - before["http_requests"],
+        "sub_calls": after["sub_calls_total"] - before["sub_calls_total"],
+        "operating_seconds": round(
+            after["operating_seconds_total"] - before["operating_seconds_total"], 3
+        ),
+        "refused_503": after["refused_rate_limit"] - before["refused_rate_limit"],
+        "refused_429": after["refused_operating"] - before["refused_operating"],
+        "faults": {
+            k: after["faults"].get(k, 0) - before["faults"].get(k, 0) for k in after["faults"]
+        },
+        "wall_seconds": res.get("wall_seconds", round(wall, 3)),
+        "peak_rss_mb": res.get("peak_rss_mb"),
+        "error": res.get("error"),
+    }
+
+
+def targets(results: dict[str, dict], scenario: str, deals: int) -> dict:
+    """The issue's targets, checked on this run's figures (None when a peer gave no figure)."""
+    us = results.get("bitrix_frames")
+    if not us:
+        return {}
+
+    def ratio(key: str, lib: str) -> float | None:
+        peer = results.get(lib)
+        if not peer or peer["outcome"] != "ok" or not peer[key]:
+            return None
+        return round(us[key] / peer[key], 3)
+
+    out = {
+        "requests_ok": us["http_requests"] <= 1.2 * math.ceil(deals / 2500) + 3,
+        "wall_vs_fast_bitrix24": ratio("wall_seconds", "fast_bitrix24"),
+        "wall_vs_b24pysdk_fast": ratio("wall_seconds", "b24pysdk_fast"),
+        "wall_vs_b24pysdk_list": ratio("wall_seconds", "b24pysdk_list"),
+        "operating_vs_fast_bitrix24": ratio("operating_seconds", "fast_bitrix24"),
+    }
+    if scenario == "cost":
+        out["goal"] = (
+            "wall <= 0.5x fast_bitrix24, <= 0.2x b24pysdk_fast; operating <= 0.2x fast_bitrix24"
+        )
+    elif scenario == "nocost":
+        out["goal"] = "never slower than any peer"
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--deals", type=int, default=100_000)
+    p.add_argument(
+        "--scenario", default="cost,nocost,faults", help="comma list of " + ",".join(SCENARIOS)
+    )
+    p.add_argument("--libs", default=",".join(LIBS), help="comma list of " + ",".join(LIBS))
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds per library run")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--url", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.url)
+
+    from bitrix_frames.sandbox.sandbox import Sandbox
+
+    for scenario in args.scenario.split(","):
+        config = SCENARIOS[scenario]
+        results: dict[str, dict] = {}
+        with Sandbox(deals=args.deals, rate=2, burst=50, **config) as sb:
+            for lib in args.libs.split(","):
+                r = run_one(lib, sb, args.timeout)
+                results[lib] = r
+                print(
+                    json.dumps({"scenario": scenario, "lib": lib, "deals": args.deals, **r}),
+                    flush=True,
+                )
+        t = targets(results, scenario, args.deals)
+        if t:
+            print(json.dumps({"scenario": scenario, "targets": t}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
