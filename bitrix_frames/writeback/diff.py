@@ -155,6 +155,22 @@ def _index_ids(frame: pd.DataFrame, which: str, id_field: str) -> tuple[list, li
     return ids, problems
 
 
+def _maybe_changed(old: pd.Series, new: pd.Series, pairs: list[tuple[int, int]]) -> set | None:
+    """Positions (in ``after``) whose cell may differ, by a vectorised comparison of same-dtype
+    scalar columns; None = compare every cell one by one (object columns, mixed dtypes)."""
+    if not pairs or old.dtype != new.dtype or old.dtype == object:
+        return None
+    apos = np.fromiter((a for a, _ in pairs), dtype=np.int64, count=len(pairs))
+    bpos = np.fromiter((b for _, b in pairs), dtype=np.int64, count=len(pairs))
+    try:
+        o = old.iloc[bpos].reset_index(drop=True)
+        n = new.iloc[apos].reset_index(drop=True)
+        equal = (o == n).fillna(False).to_numpy(dtype=bool) | (o.isna() & n.isna()).to_numpy()
+    except (TypeError, ValueError):
+        return None
+    return set(apos[~equal].tolist())
+
+
 def diff(
     before: pd.DataFrame,
     after: pd.DataFrame,
@@ -182,6 +198,12 @@ def diff(
     rows: list[RowDiff] = []
     after_columns = {c: after[c].tolist() for c in after_cols}
     before_columns = {c: before[c].tolist() for c in after_cols if c in before_cols}
+    pairs = [
+        (pos, before_pos[i]) for pos, i in enumerate(after_ids) if i is not None and i in before_pos
+    ]
+    candidates = {
+        c: _maybe_changed(before[c], after[c], pairs) for c in after_cols if c in before_cols
+    }
     for pos, ident in enumerate(after_ids):
         label = after.index[pos]
         if ident is None:
@@ -207,6 +229,9 @@ def diff(
             continue
         values, old = {}, {}
         for c in after_cols:
+            maybe = candidates.get(c)
+            if maybe is not None and pos not in maybe:
+                continue
             new = after_columns[c][pos]
             prev = before_columns[c][bpos] if c in before_columns else None
             if not same(prev, new):

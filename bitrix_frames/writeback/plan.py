@@ -291,15 +291,17 @@ def plan(
         for label, row in zip(before.index, before[keep].to_dict("records"), strict=False):
             if not is_missing(label) and int(label) in wanted_before:
                 before_rows[int(label)] = row
+    pipelines = after["CATEGORY_ID"].tolist() if "CATEGORY_ID" in after.columns else None
     ops: list[Operation] = []
     for rd in d.rows:
+        ctx = {"CATEGORY_ID": pipelines[rd.pos]} if pipelines and rd.pos is not None else None
         if rd.op == "add":
-            op, probs = build_add(rec, specs, rd, after)
+            op, probs = build_add(rec, specs, rd, after, ctx)
             problems += probs
             if op is not None:
                 ops.append(op)
         elif rd.op == "update":
-            new_ops, probs = build_update(rec, specs, rd, after, before_rows.get(rd.id, {}))
+            new_ops, probs = build_update(rec, specs, rd, after, before_rows.get(rd.id, {}), ctx)
             problems += probs
             for op in new_ops:
                 op.stamp = stamps.get(rd.id)

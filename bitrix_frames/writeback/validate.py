@@ -84,18 +84,16 @@ class _RowBuilder:
             return None
 
 
-def _row_context(frame: pd.DataFrame | None, pos: int | None) -> dict[str, Any]:
-    if frame is None or pos is None or "CATEGORY_ID" not in frame.columns:
-        return {}
-    return {"CATEGORY_ID": frame["CATEGORY_ID"].iloc[pos]}
-
-
 def build_add(
-    recipe: WriteRecipe, specs: Mapping[str, ColumnSpec], rd: RowDiff, after: pd.DataFrame
+    recipe: WriteRecipe,
+    specs: Mapping[str, ColumnSpec],
+    rd: RowDiff,
+    after: pd.DataFrame,
+    ctx: dict[str, Any] | None = None,
 ) -> tuple[Operation | None, list[Problem]]:
-    """A validated add operation for a new row."""
+    """A validated add operation for a new row; ``ctx`` holds the row's ``CATEGORY_ID``."""
     b = _RowBuilder(recipe, specs, rd)
-    ctx = _row_context(after, rd.pos)
+    ctx = ctx or {}
     values = rd.values
     for name, value in values.items():
         spec = specs.get(name)
@@ -151,10 +149,12 @@ def build_update(
     rd: RowDiff,
     after: pd.DataFrame,
     before_row: Mapping[str, Any],
+    ctx: dict[str, Any] | None = None,
 ) -> tuple[list[Operation], list[Problem]]:
-    """Validated update (and task complete) operations for a changed row."""
+    """Validated update (and task complete) operations for a changed row; ``ctx`` holds the
+    row's ``CATEGORY_ID`` in ``after`` (stage labels are resolved in that pipeline)."""
     b = _RowBuilder(recipe, specs, rd)
-    ctx = _row_context(after, rd.pos) or {"CATEGORY_ID": before_row.get("CATEGORY_ID")}
+    ctx = ctx or {"CATEGORY_ID": before_row.get("CATEGORY_ID")}
     complete = False
     for name, value in rd.values.items():
         spec = specs.get(name)
