@@ -10,7 +10,7 @@ Example::
     >>> before = pd.DataFrame({"TITLE": ["a", "b"]}, index=pd.Index([1, 2], name="ID"))
     >>> after = before.drop(index=2)
     >>> after.loc[1, "TITLE"] = "A"
-    >>> d = diff(before, after)
+    >>> d = diff(before, after, allow_deletes=True)
     >>> [(r.op, r.id, r.values) for r in d.rows]
     [('update', 1, {'TITLE': 'A'}), ('delete', 2, {})]
 """
