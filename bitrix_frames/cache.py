@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .entities import entity as _entity
+from .errors import ValidationError
 from .frames import load
 
 __all__ = ["cache_path", "cached_load", "export", "read_parquet", "refresh_frame", "write_parquet"]
@@ -254,7 +255,9 @@ def export(client: Any, entity: str, out_path: str | Path, **load_kw: Any) -> Pa
     if out.suffix.lower() == ".parquet":
         return write_parquet(df, out)
     if out.suffix.lower() != ".csv":
-        raise ValueError(f"export writes .parquet or .csv files, not {out.suffix or 'no suffix'!r}")
+        raise ValidationError(
+            f"export writes .parquet or .csv files, not {out.suffix or 'no suffix'!r}"
+        )
     flat = df.copy()
     for col in _object_columns(df):
         flat[col] = [

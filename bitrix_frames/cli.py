@@ -138,6 +138,38 @@ def demo(
     run_demo(url, out_dir=out, progress=progress)
 
 
+@app.command()
+def export(
+    entity: str = typer.Argument(..., help="lead, deal, contact, company, task or user."),
+    out: str = typer.Option(..., "--out", help="Output file: .parquet (keeps dtypes) or .csv."),
+    url: str | None = typer.Option(None, help="Webhook URL (default: BITRIX_WEBHOOK_URL)."),
+    filter: str | None = typer.Option(
+        None, help="Bitrix filter as JSON, e.g. '{\">OPPORTUNITY\": 1000}'."
+    ),
+    select: str | None = typer.Option(None, help="Comma-separated fields to select."),
+) -> None:
+    """Load one entity as a typed frame and write it to a Parquet or CSV file."""
+    import json
+
+    from bitrix_frames import connect
+    from bitrix_frames.cache import export as export_frame
+    from bitrix_frames.errors import BitrixError
+
+    try:
+        with connect(url) as portal:
+            path = export_frame(
+                portal.client,
+                entity,
+                out,
+                filter=json.loads(filter) if filter else None,
+                select=[name.strip() for name in select.split(",")] if select else None,
+            )
+    except (BitrixError, json.JSONDecodeError) as exc:  # messages never hold the secret
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     """Entry point of the ``bitrix-frames`` script."""
     app()
