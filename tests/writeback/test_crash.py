@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_faults import assert_exact, desired_edit
+from wb_helpers import assert_exact, desired_edit
 from wb_helpers import client as make_client
 
 from bitrix_frames.frames import load

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from bitrix_frames.client import Client
 from bitrix_frames.sandbox.sandbox import Sandbox
 
@@ -36,3 +38,31 @@ def rows(sb: Sandbox, table: str, where: str = "1", args: tuple = ()) -> list[di
 
 def client(sb: Sandbox, **kw: Any) -> Client:
     return Client(sb.webhook_url, **{**FAST, **kw})
+
+
+def desired_edit(deals: pd.DataFrame, tag: str, n_update: int, n_add: int, n_delete: int):
+    after = deals.copy()
+    upd = deals.index[:n_update]
+    gone = deals.index[n_update : n_update + n_delete]
+    after.loc[upd, "TITLE"] = [f"{tag}-upd-{i}" for i in upd]
+    after.loc[upd, "OPPORTUNITY"] = [float(i) * 10 + 0.5 for i in upd]
+    after = after.drop(index=gone)
+    new = pd.DataFrame(
+        {
+            "TITLE": [f"{tag}-add-{k}" for k in range(n_add)],
+            "OPPORTUNITY": [float(k) for k in range(n_add)],
+        },
+        index=pd.Index([pd.NA] * n_add, dtype="Int64", name="ID"),
+    )
+    return pd.concat([after, new]), list(upd), list(gone)
+
+
+def assert_exact(sb, tag, upd, gone, n_add):
+    got = {r["ID"]: r for r in rows(sb, "crm_deal", f"ID IN ({','.join(map(str, upd))})")}
+    assert {i: got[i]["TITLE"] for i in upd} == {i: f"{tag}-upd-{i}" for i in upd}
+    assert {i: float(got[i]["OPPORTUNITY"]) for i in upd} == {i: float(i) * 10 + 0.5 for i in upd}
+    assert not rows(sb, "crm_deal", f"ID IN ({','.join(map(str, gone))})"), "lost delete"
+    added = rows(sb, "crm_deal", "TITLE LIKE ?", (f"{tag}-add-%",))
+    titles = [r["TITLE"] for r in added]
+    assert len(titles) == len(set(titles)), "duplicate add"
+    assert sorted(titles) == sorted(f"{tag}-add-{k}" for k in range(n_add)), "lost add"
