@@ -137,3 +137,11 @@ class BitrixAccessor:
             select=meta.get("select"),
             order=meta.get("order"),
         )
+
+    def plan(self, after: pd.DataFrame, **kw: Any) -> Any:
+        """Diff this frame against ``after`` into a write-back :class:`~bitrix_frames.writeback.Plan`
+        (nothing is sent until ``.apply()``): ``deals.bitrix.plan(edited).apply()``. Keywords go
+        to :func:`bitrix_frames.writeback.plan` (``allow_deletes``, ``client`` ...)."""
+        from .writeback.plan import plan_frames
+
+        return plan_frames(self._df, after, **kw)
