@@ -15,6 +15,9 @@ So an offset page deep into 100k deals costs ~0.2 s COUNT + up to 0.2 s OFFSET, 
 Printed per library and scenario: rows, complete (every deal exactly once), http_requests,
 sub_calls, operating_seconds (sandbox deltas), wall_seconds, peak_rss_mb, outcome, error.
 
+``BENCH_WORKERS`` sets bitrix_frames' ``max_workers`` (default 4). A peer that passes its own
+timeout or fails is reported with ``outcome`` "timeout" / "error" / "incomplete", never awaited.
+
 Example::
 
     .venv/bin/python bench/load.py --deals 5000 --scenario cost --libs bitrix_frames,fast_bitrix24
