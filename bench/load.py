@@ -4,18 +4,22 @@ One Sandbox (rate 2/s, burst 50, like a cloud portal) serves every run; between 
 (same seed -> same data, empty rate bucket and operating-time clock). Each library runs in its
 own subprocess (clean memory figure, hard timeout); the parent reads the sandbox's counters.
 
-Cost model (``--scenario cost``, sleep on, so wall time feels it):
-    latency 30 ms per HTTP request, cost_per_row 2e-5 s per returned row,
-    cost_per_count_row 2e-6 s per row counted by COUNT (any list with start >= 0),
-    cost_per_skip_row 2e-6 s per row skipped by OFFSET.
-So an offset page deep into 100k deals costs ~0.2 s COUNT + up to 0.2 s OFFSET, a keyset page
-``start=-1`` costs 1 ms. ``nocost`` turns the model off (latency 0); ``faults`` is ``cost`` plus
+Cost model (``--scenario cost``, sleep on, so wall time feels it), taken from the one measurement
+the docs publish (``settings/performance/huge-data.md``: 2,387,743 leads, a page with COUNT took
+49.9 s of processing, a keyset page of 50 with ``start=-1`` took 0.0685 s):
+    latency 30 ms per HTTP request,
+    cost_per_row 1.4e-3 s per returned row (0.0685 s / 50),
+    cost_per_count_row 2.1e-5 s per row counted by COUNT (49.9 s / 2.39 M; any list with start >= 0),
+    cost_per_skip_row 2.1e-5 s per row skipped by OFFSET (assumed to walk rows like COUNT).
+So an offset page deep into 100k deals costs ~2.1 s COUNT + up to 2.1 s OFFSET + 0.07 s of rows,
+a keyset page ``start=-1`` costs 0.07 s, and a whole export costs 140 s of operating time however
+it is split, which stays under the 480 s operating limit only without COUNT/OFFSET. ``nocost`` turns the model off (latency 0); ``faults`` is ``cost`` plus
 10% mixed faults (2% each of refused, error, drop, lost, slow with slow_seconds 1).
 
 Printed per library and scenario: rows, complete (every deal exactly once), http_requests,
 sub_calls, operating_seconds (sandbox deltas), wall_seconds, peak_rss_mb, outcome, error.
 
-``BENCH_WORKERS`` sets bitrix_frames' ``max_workers`` (default 4). A peer that passes its own
+``BENCH_WORKERS`` overrides bitrix_frames' ``max_workers`` (default: the Client's). A peer that passes its own
 timeout or fails is reported with ``outcome`` "timeout" / "error" / "incomplete", never awaited.
 
 Example::
@@ -39,9 +43,9 @@ from collections.abc import Callable
 LIBS = ("bitrix_frames", "fast_bitrix24", "b24pysdk_fast", "b24pysdk_list")
 COST = {
     "latency": 0.03,
-    "cost_per_row": 2e-5,
-    "cost_per_count_row": 2e-6,
-    "cost_per_skip_row": 2e-6,
+    "cost_per_row": 1.4e-3,
+    "cost_per_count_row": 2.1e-5,
+    "cost_per_skip_row": 2.1e-5,
     "sleep": True,
 }
 SCENARIOS = {
@@ -61,8 +65,9 @@ def _loader(lib: str, url: str) -> Callable[[], list]:
     if lib == "bitrix_frames":
         from bitrix_frames.client import Client
 
-        workers = int(os.environ.get("BENCH_WORKERS", "4"))
-        return lambda: Client(url, max_workers=workers).list("crm.deal.list", progress=False)
+        workers = os.environ.get("BENCH_WORKERS")
+        options = {"max_workers": int(workers)} if workers else {}
+        return lambda: Client(url, **options).list("crm.deal.list", progress=False)
     if lib == "fast_bitrix24":
         from fast_bitrix24 import Bitrix
 

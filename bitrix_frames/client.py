@@ -70,7 +70,7 @@ class Client:
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = 8,
         operating_limit: float = 480.0,
-        max_workers: int = 4,
+        max_workers: int = 8,
     ) -> None:
         self.webhook = url if isinstance(url, Webhook) else parse_webhook(url)
         self.max_retries = max_retries
