@@ -122,7 +122,8 @@ class Engine:
         except ApiError as exc:
             outcome.error = exc
         except Exception:
-            log.exception("sandbox handler for %s failed", name)
+            if not self.store.closed:  # after stop(), in-flight calls fail quietly
+                log.exception("sandbox handler for %s failed", name)
             outcome.error = internal_error()
         finally:
             CURRENT.reset(token)

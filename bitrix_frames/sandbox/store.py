@@ -34,6 +34,7 @@ class Store:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.closed = False
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
@@ -76,4 +77,5 @@ class Store:
 
     def close(self) -> None:
         with self.lock:
+            self.closed = True
             self.db.close()
