@@ -4,14 +4,15 @@
 ascending):
 
 1. One batch discovers the smallest and largest matching ID (``start=-1``, ordered ASC/DESC) and
-   the row count (one ``start=0`` call, the only COUNT of the read).
-2. The ID range is split into K ranges; each range is read by its own thread as a *chain*: one
-   batch of up to 50 commands, command *i+1* filtering ``>ID: $result[c<i>][49][ID]`` (with
-   ``<=ID`` the range end, ``order ID ASC``, ``start=-1``), i.e. up to 2,500 rows per request.
-   A chain ends at the first page shorter than 50 rows or reaching the range end. The commands
-   after such a page are garbage (PROTOCOL §7: a missing path resolves to the parent value) and
-   are ignored, as are their errors. A command is never sent for IDs that cannot exist: the
-   number of commands is capped by the ID span left.
+   the row count (one ``start=0`` call, the only COUNT of the read), and already carries the first
+   chain of 47 pages (below): a read of up to 2,350 rows takes exactly one request.
+2. The rest of the ID range is split into K ranges; each range is read by its own thread as a
+   *chain*: one batch of up to 50 commands, command *i+1* filtering ``>ID: $result[c<i>][49][ID]``
+   (with ``<=ID`` the range end, ``order ID ASC``, ``start=-1``), i.e. up to 2,500 rows per
+   request. A chain ends at the first page shorter than 50 rows or reaching the range end. The
+   commands after such a page are garbage (PROTOCOL §7: a missing path resolves to the parent
+   value) and are ignored, as are their errors. A command is never sent for IDs that cannot
+   exist: the number of commands is capped by the ID span left.
 3. Rows are merged in ID order, duplicates dropped, and the count compared with the discovery
    count (re-counted once on mismatch): a short read raises :class:`IncompleteReadError`; a count
    that moved while reading only warns.
@@ -19,8 +20,8 @@ ascending):
 **Offset** (everything else, e.g. ``user.get``, ``crm.status.list``, a caller ``order``): the first
 page gives ``total``; the remaining ``start`` offsets go 50 per batch, batches in parallel.
 
-K = min(max_workers, ceil(N/2500)) chains, so that the request count stays near the physical
-minimum: ``requests <= ceil(N/2500) + K + 1`` in the worst case (sparse IDs), exactly
+K = min(max_workers, ceil(rest/2500)) chains, so that the request count stays near the physical
+minimum: ``requests <= ceil(N/2500) + K + 1`` in the worst case (sparse IDs), about
 ``ceil(N/2500) + 1`` when IDs are dense (the commands per request are capped by the ID span left).
 
 Example::
@@ -227,12 +228,18 @@ class _Keyset:
         return int(res.total.get("n", 0)) if "n" not in res.errors else _raise(res.errors["n"])
 
     def run(self) -> list[dict]:
-        ids = [self.shape.id_key]
-        res = self.client.batch(
+        key = self.shape.id_key
+        # The discovery batch also carries the first chain, so a read of up to 47 pages (2,350
+        # rows) takes exactly one request; a longer read splits the rest of the ID range.
+        upto = self._bound(f"<={key}", None)
+        upto = None if upto is None else int(upto)
+        first = self._chain_commands(self._bound(f">{key}", 0), upto)
+        res = self.client.batch_chunk(
             {
-                "lo": (self.method, self._params(self.filter, select=ids)),
-                "hi": (self.method, self._params(self.filter, order="DESC", select=ids)),
+                "lo": (self.method, self._params(self.filter, select=[key])),
+                "hi": (self.method, self._params(self.filter, order="DESC", select=[key])),
                 "n": self._count_call(),
+                **first,
             }
         )
         for name in ("lo", "hi", "n"):
@@ -243,13 +250,17 @@ class _Keyset:
         if not lo_ids:
             _check(0, total, self.recount, self.method)
             return []
-        lo, hi = min(lo_ids), max(hi_ids)
         self.bar.total(total)
-        batches = math.ceil(max(total, 1) / (PAGE * MAX_COMMANDS))
-        k = max(1, min(self.client.max_workers, batches, hi - lo + 1))
-        edges = [lo - 1 + round(i * (hi - lo + 1) / k) for i in range(k + 1)]
-        ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
-        parts = self._parallel(ranges)
+        head, after, ended, _ = self._take(res, len(first), min(lo_ids) - 1, upto)
+        if ended:
+            parts = [head]
+        else:
+            hi = max(hi_ids)
+            batches = math.ceil(max(total - len(head), 1) / (PAGE * MAX_COMMANDS))
+            k = max(1, min(self.client.max_workers, batches, hi - after))
+            edges = [after + round(i * (hi - after) / k) for i in range(k + 1)]
+            ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
+            parts = [head, *self._parallel(ranges)]
         rows: list[dict] = []
         last = None
         for part in parts:
@@ -261,6 +272,13 @@ class _Keyset:
                 last = rid
         _check(len(rows), total, self.recount, self.method)
         return rows
+
+    def _bound(self, key: str, default: Any) -> Any:
+        """The caller's own value of a filter key such as ``>ID`` (any casing), else ``default``."""
+        for k, v in self.filter.items():
+            if str(k).replace(" ", "").upper() == key.upper():
+                return v
+        return default
 
     def _parallel(self, ranges: list[tuple[int, int]]) -> list[list[dict]]:
         if len(ranges) == 1:
@@ -274,46 +292,59 @@ class _Keyset:
                     raise f.exception()  # type: ignore[misc]
             return [f.result() for f in futures]
 
+    def _chain_commands(self, after: Any, upto: Any, n: int | None = None) -> dict:
+        """``n`` chained keyset pages ``after < ID <= upto`` (``upto`` None: no upper bound);
+        ``n`` defaults to what fits beside the three discovery commands."""
+        n = MAX_COMMANDS - 3 if n is None else n
+        key = self.shape.id_key
+        path = f"[{self.shape.rows_path}]" if self.shape.rows_path else ""
+        cmds = {}
+        for i in range(n):
+            bound = after if i == 0 else f"$result[c{i - 1}]{path}[{PAGE - 1}][{self.shape.row_id}]"
+            f = {**self.chain_filter, f">{key}": bound}
+            if upto is not None:
+                f[f"<={key}"] = upto
+            cmds[f"c{i}"] = (self.method, self._params(f))
+        return cmds
+
+    def _take(
+        self, res: Any, n: int, after: int, upto: int | None = None
+    ) -> tuple[list[dict], int, bool, BitrixError | None]:
+        """Rows of chained pages ``c0..c<n-1>`` in ``res``: (rows, last ID, chain ended, error).
+
+        Reading stops at the first short page (the chain ended) or the first failed page, whose
+        error is returned so the caller can retry from the last full page."""
+        rows: list[dict] = []
+        for i in range(n):
+            name = f"c{i}"
+            if name in res.errors:
+                return rows, after, False, res.errors[name]
+            page = unwrap(res.result.get(name), self.shape.rows_path)
+            rows.extend(page)
+            self.bar.update(len(page))
+            if page:
+                after = int(page[-1][self.shape.row_id])
+            if len(page) < PAGE or (upto is not None and after >= upto):
+                return rows, after, True, None
+        return rows, after, False, None
+
     def _chain(self, after: int, upto: int) -> list[dict]:
         """Rows with ``after < ID <= upto``, 50 chained pages per request."""
         rows: list[dict] = []
         attempt = 0
         while after < upto and not self._stop.is_set():
             n = min(MAX_COMMANDS, math.ceil((upto - after) / PAGE))
-            key = self.shape.id_key
-            path = f"[{self.shape.rows_path}]" if self.shape.rows_path else ""
-            cmds = {}
-            for i in range(n):
-                bound = (
-                    after if i == 0 else f"$result[c{i - 1}]{path}[{PAGE - 1}][{self.shape.row_id}]"
-                )
-                f = {**self.chain_filter, f">{key}": bound, f"<={key}": upto}
-                cmds[f"c{i}"] = (self.method, self._params(f))
-            res = self.client.batch_chunk(cmds)
-            ended = False
-            for i in range(n):
-                name = f"c{i}"
-                if name in res.errors:
-                    err = res.errors[name]
-                    if not (
-                        not_executed(err) or (isinstance(err, ApiError) and retryable(err, True))
-                    ):
-                        raise err
-                    if attempt >= self.client.max_retries:
-                        raise err
-                    attempt += 1
-                    _sleep(backoff(attempt + 2))
-                    break  # resume the chain after the last full page
-                page = unwrap(res.result.get(name), self.shape.rows_path)
-                rows.extend(page)
-                self.bar.update(len(page))
-                if page:
-                    after = int(page[-1][self.shape.row_id])
-                if len(page) < PAGE or after >= upto:
-                    ended = True
-                    break
-            else:
-                attempt = 0
+            res = self.client.batch_chunk(self._chain_commands(after, upto, n))
+            page_rows, after, ended, err = self._take(res, n, after, upto)
+            rows.extend(page_rows)
+            if err is not None:
+                retry = not_executed(err) or (isinstance(err, ApiError) and retryable(err, True))
+                if not retry or attempt >= self.client.max_retries:
+                    raise err
+                attempt += 1
+                _sleep(backoff(attempt + 2))
+                continue  # resume the chain after the last full page
+            attempt = 0
             if ended:
                 break
         return rows
