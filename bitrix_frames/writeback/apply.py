@@ -24,13 +24,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import pandas as pd
 import requests
 
 from ..errors import ApiError, BitrixError, ServerError
 from .journal import DONE, SENT, Journal, Outcome
 from .look import find_markers, read_rows
-from .match import holds
+from .match import holds, instant
 from .ops import TASK_COMPLETED, Operation, WriteRecipe
 
 BATCH = 50
@@ -40,21 +39,9 @@ MAX_ATTEMPTS = 10
 Progress = Callable[[int, int], Any]
 
 
-def _instant(value: Any) -> pd.Timestamp | None:
-    if value is None or value == "":
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return None
-    if pd.isna(stamp):
-        return None
-    return stamp if stamp.tzinfo else stamp.tz_localize("UTC")
-
-
 def same_stamp(loaded: Any, current: Any) -> bool:
     """The modified stamp read now equals the one in ``before`` (compared as instants)."""
-    a, b = _instant(loaded), _instant(current)
+    a, b = instant(loaded), instant(current)
     if a is None or b is None:
         return a is None and b is None
     return a.floor("s") == b.floor("s")

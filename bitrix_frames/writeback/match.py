@@ -27,7 +27,8 @@ def _empty(value: Any) -> bool:
     return any(value is e or (type(value) is type(e) and value == e) for e in _EMPTY)
 
 
-def _instant(value: Any) -> pd.Timestamp | None:
+def instant(value: Any) -> pd.Timestamp | None:
+    """A stamp as an aware Timestamp (naive = UTC); empty or unparsable -> None."""
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError):
@@ -55,10 +56,10 @@ def _scalar_holds(sent: Any, current: Any) -> bool:
         b, cb = cur.split("|", 1)
         return ca == cb and _scalar_holds(float(a), b)
     if len(text) == 10 and text[4] == "-" and "T" in cur:  # date vs "YYYY-MM-DDT00:00:00+03:00"
-        stamp = _instant(cur)
+        stamp = instant(cur)
         return stamp is not None and stamp.tz_convert("UTC").date().isoformat() == text
     if "T" in text and "T" in cur:
-        a_, b_ = _instant(text), _instant(cur)
+        a_, b_ = instant(text), instant(cur)
         return a_ is not None and a_ == b_
     return False
 
