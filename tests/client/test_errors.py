@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import pathlib
 import pickle
 
 import pytest
+from samples import SAMPLES
 
 from bitrix_frames import errors as E
-
-SAMPLES = pathlib.Path("/work/shared/bitrix24/samples")
 
 
 @pytest.mark.parametrize(

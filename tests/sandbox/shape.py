@@ -20,10 +20,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-SAMPLES = Path("/work/shared/bitrix24/samples")
+from samples import SAMPLES
 
 _DT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}([+-]\d{2}:\d{2}|Z)$")
 _NUM = re.compile(r"^-?\d+(\.\d+)?$")

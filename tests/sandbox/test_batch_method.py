@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
+from samples import SAMPLES
 from transport_helpers import post_json, writes
 
 from bitrix_frames.sandbox import Sandbox
@@ -16,7 +16,6 @@ from bitrix_frames.sandbox.phpquery import build_query
 
 pytestmark = pytest.mark.timeout(60)
 
-SAMPLES = Path("/work/shared/bitrix24/samples")
 MAP_KEYS = ["result", "result_error", "result_total", "result_next", "result_time"]
 TIME_KEYS = ["start", "finish", "duration", "processing", "date_start", "date_finish"]
 

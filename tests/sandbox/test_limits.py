@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
+from samples import SAMPLES
 from transport_helpers import post_json, writes
 
 from bitrix_frames.sandbox import Sandbox
@@ -16,7 +16,6 @@ from bitrix_frames.sandbox.limits import LeakyBucket, OperatingClock
 
 pytestmark = pytest.mark.timeout(60)
 
-SAMPLES = Path("/work/shared/bitrix24/samples")
 OPERATING_LIMIT = {
     "error": "OPERATION_TIME_LIMIT",
     "error_description": "Method is blocked due to operation time limit.",

@@ -9,10 +9,10 @@ import re
 import shutil
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 import requests
+from samples import SAMPLES
 from transport_helpers import post_json, request, writes
 
 from bitrix_frames.sandbox import Sandbox, SandboxConfig
@@ -21,7 +21,6 @@ from bitrix_frames.sandbox.phpquery import build_query, parse_query, php_intval
 
 pytestmark = pytest.mark.timeout(60)
 
-SAMPLES = Path("/work/shared/bitrix24/samples")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+03:00$")
 
 
