@@ -16,6 +16,7 @@ Hierarchy::
     BitrixError
     +-- WebhookURLError        (also ValueError)
     +-- ValidationError        (also ValueError; the write-back layer subclasses it)
+    |   +-- BadValue           (one value the API would not accept; schema.to_api)
     +-- TransportError
     +-- AmbiguousWriteError
     +-- IncompleteReadError
@@ -40,6 +41,7 @@ __all__ = [
     "BitrixError",
     "WebhookURLError",
     "ValidationError",
+    "BadValue",
     "TransportError",
     "AmbiguousWriteError",
     "IncompleteReadError",
@@ -104,6 +106,34 @@ class WebhookURLError(BitrixError, ValueError):
 
 class ValidationError(BitrixError, ValueError):
     """Bad input detected before anything was sent."""
+
+
+class BadValue(ValidationError):
+    """One value that cannot be converted to what the API expects.
+
+    ``reason`` says what was expected, without the column (the write-back adds row and field);
+    the message is ``"<column>: <reason>"`` when ``column`` is known.
+
+    Example::
+
+        >>> str(BadValue("expected a number, got 'lots'", column="OPPORTUNITY"))
+        "OPPORTUNITY: expected a number, got 'lots'"
+    """
+
+    def __init__(self, reason: str = "", *, column: str | None = None, value: Any = None) -> None:
+        super().__init__(f"{column}: {reason}" if column else reason)
+        self.reason = reason
+        self.column = column
+        self.value = value
+
+    def __reduce__(self) -> tuple:  # the value itself may not pickle; reason and column do
+        return (_rebuild_bad_value, (type(self), self.reason, self.column))
+
+
+def _rebuild_bad_value(cls: type, reason: str, column: str | None) -> BadValue:
+    err = cls.__new__(cls)
+    BadValue.__init__(err, reason, column=column)
+    return err
 
 
 class TransportError(BitrixError):

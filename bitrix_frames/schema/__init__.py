@@ -2,7 +2,7 @@
 
 * :mod:`.specs`     field metadata -> :class:`ColumnSpec` (name, dtype, flags, allowed values)
 * :mod:`.to_pandas` API records -> typed DataFrame
-* :mod:`.to_api`    column values -> API values; filter/select checks
+* :mod:`.to_api`    column values -> API values (filters, write-back); filter/select checks
 * :mod:`.labels`    codes <-> human labels
 
 Example::
@@ -17,10 +17,12 @@ from __future__ import annotations
 from .labels import LabelError, code_for, label_map, label_series
 from .specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
 from .to_api import (
+    BadValue,
     FilterError,
     SelectError,
     encode_filter,
     encode_select,
+    money_to_api,
     record_to_api,
     split_operator,
     value_to_api,
@@ -28,6 +30,7 @@ from .to_api import (
 from .to_pandas import convert_column, to_frame
 
 __all__ = [
+    "BadValue",
     "ColumnSpec",
     "Dictionaries",
     "FilterError",
@@ -40,6 +43,7 @@ __all__ = [
     "encode_select",
     "label_map",
     "label_series",
+    "money_to_api",
     "record_to_api",
     "spec_from_dict",
     "split_operator",

@@ -18,11 +18,13 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..errors import ValidationError
+from ..errors import BadValue
 from .specs import ColumnSpec
 
 __all__ = ["LABELLED_KINDS", "LabelError", "code_for", "label_map", "label_series", "unique_labels"]
@@ -30,13 +32,8 @@ __all__ = ["LABELLED_KINDS", "LabelError", "code_for", "label_map", "label_serie
 LABELLED_KINDS = {"category", "currency_of", "user"}
 
 
-class LabelError(ValidationError):
-    """A label or code that is not an allowed value of the column."""
-
-    def __init__(self, description: str, *, column: str | None = None, value: Any = None) -> None:
-        super().__init__(description)
-        self.column = column
-        self.value = value
+class LabelError(BadValue):
+    """A label or code that is not an allowed value of the column (``reason``, ``column``, ``value``)."""
 
 
 def unique_labels(spec: ColumnSpec) -> tuple[str, ...]:
@@ -91,71 +88,123 @@ def label_series(values: pd.Series, spec: ColumnSpec) -> pd.Series:
 def code_for(spec: ColumnSpec, value: Any, *, pipeline: Any = None) -> Any:
     """A code or label of ``spec``'s column -> the code the API expects.
 
-    ``pipeline`` (deal ``CATEGORY_ID``) resolves a plain stage name and checks that a code or
-    label belongs to that pipeline. Raises :class:`LabelError` for unknown or ambiguous values.
+    Tried in order: the code itself (``"3"`` and ``3.0`` match the integer code 3), the label,
+    the label ignoring case, the plain stage name (``"Won"`` for ``"Sales: Won"``). ``pipeline``
+    (deal ``CATEGORY_ID``) restricts stages to that pipeline, which resolves a plain stage name and
+    refuses a stage of another pipeline. A column without a loaded dictionary passes codes through.
+    Raises :class:`LabelError` (a :class:`~bitrix_frames.errors.BadValue`) for unknown or
+    ambiguous values.
 
     Example::
 
         >>> code_for(specs["SOURCE_ID"], "Call")
         'CALL'
+        >>> code_for(specs["STAGE_ID"], "won", pipeline=1)
+        'C1:WON'
     """
+    if isinstance(value, np.generic):
+        value = value.item()
     cats = spec.categories or ()
-    if value in cats:
-        code = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and int(value) in cats:
-        code = int(value)
-    elif not isinstance(value, str) and str(value) in cats:
-        code = str(value)
-    else:
-        code = _by_label(spec, value, pipeline)
-    if spec.pipelines and pipeline is not None and not _missing(pipeline):
-        owner = spec.pipelines[list(cats).index(code)]
-        if owner is not None and int(owner) != int(pipeline):
-            raise LabelError(
-                f"{spec.name}: stage {value!r} belongs to pipeline {owner}, not to pipeline {pipeline}",
-                column=spec.name,
-                value=value,
-            )
-    return code
-
-
-def _missing(value: Any) -> bool:
+    if not cats:
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            return value
+        raise LabelError(f"expected a code, got {value!r}", column=spec.name, value=value)
+    pid = _pipeline_id(pipeline)
+    owners = spec.pipelines
+    if owners is None or pid is None or all(owner is None for owner in owners):
+        return cats[_position(spec, value, range(len(cats)))]
+    allowed = [i for i, owner in enumerate(owners) if owner is None or int(owner) == pid]
+    if not any(owners[i] is not None for i in allowed):
+        raise LabelError(f"pipeline {pipeline!r} has no stages", column=spec.name, value=value)
     try:
-        return bool(pd.isna(value))
+        return cats[_position(spec, value, allowed)]
+    except LabelError as err:
+        try:
+            pos = _position(spec, value, range(len(cats)))
+        except LabelError:
+            raise err from None
+        raise LabelError(
+            f"stage {cats[pos]!r} belongs to pipeline {owners[pos]}, not to pipeline {pid}",
+            column=spec.name,
+            value=value,
+        ) from None
+
+
+def _pipeline_id(pipeline: Any) -> int | None:
+    """The pipeline as an int; None when missing or not a number (then stages are not restricted)."""
+    if pipeline is None or isinstance(pipeline, (bool, np.bool_)):
+        return None
+    try:
+        number = float(pipeline)
     except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def _same_code(code: Any, value: Any) -> bool:
+    if isinstance(value, bool):
         return False
+    if isinstance(code, int):
+        if isinstance(value, int):
+            return code == value
+        if isinstance(value, float):
+            return value.is_integer() and code == int(value)
+        if isinstance(value, str):
+            text = value.strip()
+            return text.lstrip("-").isdigit() and code == int(text)
+        return False
+    return code == (value if isinstance(value, str) else str(value))
 
 
-def _by_label(spec: ColumnSpec, value: Any, pipeline: Any) -> Any:
+def _position(spec: ColumnSpec, value: Any, positions: Any) -> int:
+    """Position in ``spec.categories`` of a code or label, among ``positions``."""
     cats = spec.categories or ()
-    by_label = label_map(spec)
-    if value in by_label:
-        return by_label[value]
-    for code, lab in zip(cats, spec.labels or (), strict=False):
-        if lab == value:
-            return code
-    if spec.short_labels:
-        hits = [
-            (code, owner)
-            for code, owner, short in zip(
-                cats, spec.pipelines or (), spec.short_labels, strict=False
-            )
-            if short == value
-        ]
-        if pipeline is not None and not _missing(pipeline):
-            hits = [h for h in hits if h[1] is None or int(h[1]) == int(pipeline)]
-        if len(hits) == 1:
-            return hits[0][0]
-        if len(hits) > 1:
-            raise LabelError(
-                f"{spec.name}: stage name {value!r} exists in several pipelines; "
-                "give CATEGORY_ID or a qualified label like 'Pipeline: Stage'",
-                column=spec.name,
-                value=value,
-            )
-    sample = ", ".join(repr(x) for x in unique_labels(spec)[:8])
-    raise LabelError(
-        f"{spec.name}: unknown value {value!r}; allowed labels include {sample}",
-        column=spec.name,
-        value=value,
+    positions = list(positions)
+    for i in positions:
+        if _same_code(cats[i], value):
+            return i
+    if isinstance(value, str):
+        labels = spec.labels or ()
+        unique = unique_labels(spec)
+        text = value.strip()
+        folded = text.casefold()
+        short = spec.short_labels or ()
+        tiers = (
+            lambda i: unique[i] == text,
+            lambda i: labels[i] == text,
+            lambda i: labels[i].casefold() == folded,
+            lambda i: i < len(short) and short[i].casefold() == folded,
+        )
+        for matches in tiers:
+            hits = [i for i in positions if i < len(labels) and matches(i)]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise _ambiguous(spec, value, hits)
+    raise LabelError(_unknown(spec, value, positions), column=spec.name, value=value)
+
+
+def _ambiguous(spec: ColumnSpec, value: Any, hits: list[int]) -> LabelError:
+    owners = {spec.pipelines[i] for i in hits} if spec.pipelines else set()
+    if len(owners) > 1:
+        text = (
+            f"stage name {value!r} exists in several pipelines; "
+            "give CATEGORY_ID or a qualified label like 'Pipeline: Stage'"
+        )
+    else:
+        codes = [(spec.categories or ())[i] for i in hits]
+        text = f"label {value!r} is ambiguous: {codes}"
+    return LabelError(text, column=spec.name, value=value)
+
+
+def _unknown(spec: ColumnSpec, value: Any, positions: list[int]) -> str:
+    if spec.kind == "user" or spec.item_kind == "user":
+        return f"unknown user {value!r} (give a user id or a full name)"
+    names = unique_labels(spec)
+    cats = spec.categories or ()
+    shown = ", ".join(
+        repr(cats[i]) if names[i] == str(cats[i]) else f"{cats[i]!r} ({names[i]})"
+        for i in positions[:8]
     )
+    more = " ..." if len(positions) > 8 else ""
+    return f"unknown value {value!r}; allowed: {shown}{more}"

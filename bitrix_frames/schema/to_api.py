@@ -1,13 +1,19 @@
 """Column value -> API value, table-driven by column kind; filters and selects checked and encoded.
 
-Used by the loaders (filters, selects) and the write-back (``record_to_api``). Everything here is
-pure: it raises a typed error *before* anything is sent.
+The one converter of this direction: used by the loaders (filters, selects) and the write-back
+(``value_to_api``/``money_to_api`` per cell). Everything here is pure: a value the API would not
+accept raises :class:`~bitrix_frames.errors.BadValue` *before* anything is sent; its ``reason``
+says what was expected, and the write-back turns it into a problem naming row and field.
 
+* integers and links -> int (a link is never negative); doubles -> float (``"12,5"`` accepted,
+  never inf/NaN); texts -> str (a list or dict is refused);
 * datetimes -> ISO 8601 with offset (``2024-05-23T16:18:25+00:00``); naive values are read as UTC,
-  the timezone of the frames' datetime columns.
-* dates -> ``YYYY-MM-DD``; flags -> ``"Y"``/``"N"`` (``char``) or ``1``/``0`` (boolean UFs);
-* labels -> codes (:func:`.labels.code_for`), money amount + currency -> ``"300|USD"``;
-* ``<NA>`` -> ``""`` (clears the field).
+  the timezone of the frames' datetime columns; dates -> ``YYYY-MM-DD`` (numbers are refused);
+* flags (True/False, Y/N, 1/0, yes/no) -> ``"Y"``/``"N"`` (``char``) or ``1``/``0`` (boolean UFs);
+* statuses, stages, pipelines, currencies, enumerations: code or label -> code
+  (:func:`.labels.code_for`; deal stages within the row's pipeline); users: id or full name -> id;
+* money amount + currency -> ``"300|USD"``; multiple fields -> lists, item by item;
+* ``<NA>`` -> ``""`` (clears the field; ``[]`` for multiple fields).
 
 Filters: the key is an operator prefix plus a field; an unknown field raises :class:`FilterError`.
 ``LOGIC``/nested (numeric-key) sub-filters are refused: the legacy list methods drop them silently
@@ -23,8 +29,10 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -32,16 +40,18 @@ import pandas as pd
 
 from ..entities import Entity
 from ..entities import entity as _entity
-from ..errors import ValidationError
+from ..errors import BadValue, ValidationError
 from .labels import LabelError, code_for
 from .specs import ColumnSpec
 
 __all__ = [
+    "BadValue",
     "FilterError",
     "LabelError",
     "SelectError",
     "encode_filter",
     "encode_select",
+    "money_to_api",
     "record_to_api",
     "split_operator",
     "value_to_api",
@@ -89,7 +99,10 @@ def split_operator(key: str) -> tuple[str, str]:
 
 
 def _missing(value: Any) -> bool:
-    if isinstance(value, (list, tuple, dict, np.ndarray)):
+    """True for None, NaN, NA, NaT (never for lists, dicts or arrays)."""
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
         return False
     try:
         return bool(pd.isna(value))
@@ -97,94 +110,141 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _iso_instant(value: Any) -> str:
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.isoformat(timespec="seconds")
+_TRUE = {"y", "yes", "true", "1", "on"}
+_FALSE = {"n", "no", "false", "0", "off"}
 
 
-def _api_datetime(value: Any, spec: ColumnSpec) -> Any:
-    if isinstance(value, str):
-        return value
-    return _iso_instant(value)
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise BadValue(f"expected a boolean (True/False, Y/N, 1/0), got {value!r}", value=value)
 
 
-def _api_date(value: Any, spec: ColumnSpec) -> Any:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.isoformat()
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC")
-    return ts.date().isoformat()
+def _to_int(value: Any) -> int:
+    number: float | None = None
+    if isinstance(value, (bool, np.bool_)):
+        pass
+    elif isinstance(value, (int, np.integer)):
+        return int(value)
+    elif isinstance(value, (float, np.floating, Decimal)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is not None and math.isfinite(number) and number.is_integer():
+        return int(number)
+    raise BadValue(f"expected an integer, got {value!r}", value=value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise BadValue(f"expected a number, got {value!r}", value=value)
+    if isinstance(value, (int, float, Decimal, np.integer, np.floating)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise BadValue(f"expected a number, got {value!r}", value=value) from None
+    else:
+        raise BadValue(f"expected a number, got {value!r}", value=value)
+    if not math.isfinite(number):
+        raise BadValue(f"expected a finite number, got {value!r}", value=value)
+    return number
+
+
+def _to_timestamp(value: Any) -> pd.Timestamp:
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        raise BadValue(f"expected a date/time, got {value!r}", value=value)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise BadValue(f"expected a date/time, got {value!r}", value=value) from None
+    if pd.isna(stamp):
+        raise BadValue(f"expected a date/time, got {value!r}", value=value)
+    return stamp
+
+
+def _api_datetime(value: Any, spec: ColumnSpec) -> str:
+    stamp = _to_timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.isoformat(timespec="seconds")
+
+
+def _api_date(value: Any, spec: ColumnSpec) -> str:
+    stamp = _to_timestamp(value)
+    if stamp.tzinfo is not None and (stamp.hour or stamp.minute):
+        stamp = stamp.tz_convert("UTC")  # a local midnight keeps its own date
+    return stamp.date().isoformat()
 
 
 def _api_bool(value: Any, spec: ColumnSpec) -> Any:
-    if isinstance(value, str):
-        text = value.strip().upper()
-        if text in ("Y", "1", "TRUE", "YES"):
-            return spec.true_value
-        if text in ("N", "0", "FALSE", "NO", ""):
-            return spec.false_value
-        raise ValidationError(f"{spec.name}: not a yes/no value: {value!r}")
-    return spec.true_value if bool(value) else spec.false_value
+    return spec.true_value if _to_bool(value) else spec.false_value
 
 
-def _api_int(value: Any, spec: ColumnSpec) -> Any:
-    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
-        if spec.kind == "user":
-            return _user_by_name(spec, value)
-        raise ValidationError(f"{spec.name}: not an integer: {value!r}")
-    number = float(value)
-    if not number.is_integer():
-        raise ValidationError(f"{spec.name}: not an integer: {value!r}")
-    return int(number)
+def _api_int(value: Any, spec: ColumnSpec) -> int:
+    return _to_int(value)
 
 
-def _user_by_name(spec: ColumnSpec, name: str) -> int:
-    hits = [
-        uid
-        for uid, lab in zip(spec.categories or (), spec.labels or (), strict=False)
-        if lab == name
-    ]
-    if len(hits) != 1:
-        what = "ambiguous" if hits else "unknown"
-        raise LabelError(f"{spec.name}: {what} user {name!r}", column=spec.name, value=name)
-    return int(hits[0])
+def _api_link(value: Any, spec: ColumnSpec) -> int:
+    ident = _to_int(value)
+    if ident < 0:
+        raise BadValue(f"expected an id, got {value!r}", value=value)
+    return ident
 
 
-def _api_float(value: Any, spec: ColumnSpec) -> Any:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{spec.name}: not a number: {value!r}") from None
+def _user_name(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip().isdigit()
 
 
-def _api_category(value: Any, spec: ColumnSpec, pipeline: Any = None) -> Any:
-    code = code_for(spec, value, pipeline=pipeline)
-    return int(code) if isinstance(code, np.integer) else code
+def _api_user(value: Any, spec: ColumnSpec) -> int:
+    if _user_name(value):
+        if not spec.categories:
+            raise BadValue(f"expected a user id, got {value!r} (no user names loaded)", value=value)
+        return int(code_for(spec, value))
+    ident = _to_int(value)
+    if ident <= 0:
+        raise BadValue(f"expected a user id, got {value!r}", value=value)
+    if spec.categories and ident not in spec.categories:
+        raise BadValue(f"unknown user id {ident}", value=value)
+    return ident
 
 
-def _api_list(value: Any, spec: ColumnSpec) -> Any:
-    items = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
-    item_spec = replace(spec, kind=spec.item_kind or "object")
-    return [value_to_api(item_spec, x) for x in items]
+def _api_float(value: Any, spec: ColumnSpec) -> float:
+    return _to_float(value)
 
 
-def _api_string(value: Any, spec: ColumnSpec) -> Any:
+def _api_string(value: Any, spec: ColumnSpec) -> str:
+    if isinstance(value, (list, dict, tuple, set, np.ndarray)):
+        raise BadValue(f"expected text, got {type(value).__name__}", value=value)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()
     return str(value)
 
 
 def _api_object(value: Any, spec: ColumnSpec) -> Any:
-    return value.tolist() if isinstance(value, np.ndarray) else value
+    return value.tolist() if isinstance(value, np.ndarray) else value  # files, bindings: as given
+
+
+def _api_list(value: Any, spec: ColumnSpec, pipeline: Any = None) -> list[Any]:
+    if _missing(value):
+        return []
+    items = list(value) if isinstance(value, (list, tuple, set, np.ndarray)) else [value]
+    item_spec = replace(spec, kind=spec.item_kind or "string")
+    return [value_to_api(item_spec, x, pipeline=pipeline) for x in items if not _missing(x)]
 
 
 ENCODERS: dict[str, Callable[[Any, ColumnSpec], Any]] = {
     "int": _api_int,
-    "link": _api_int,
-    "user": _api_int,
+    "link": _api_link,
+    "user": _api_user,
     "float": _api_float,
     "money": _api_float,
     "bool": _api_bool,
@@ -192,29 +252,59 @@ ENCODERS: dict[str, Callable[[Any, ColumnSpec], Any]] = {
     "datetime": _api_datetime,
     "string": _api_string,
     "primary": _api_string,
-    "category": _api_category,
-    "currency_of": _api_category,
     "multifield": _api_object,
-    "list": _api_list,
     "object": _api_object,
 }
 
 
 def value_to_api(spec: ColumnSpec, value: Any, *, pipeline: Any = None) -> Any:
-    """One column value -> the value the API expects (``<NA>`` -> ``""``).
+    """One column value -> the value the API expects; raise :class:`BadValue` if it has none.
+
+    ``<NA>`` -> ``""`` (clears the field; ``[]`` for a multiple field). ``pipeline`` is the row's
+    ``CATEGORY_ID``: deal stage labels are resolved within it. Money amounts need their currency,
+    see :func:`money_to_api`; multifield edits are built by the write-back.
 
     Example::
 
         >>> value_to_api(specs["OPENED"], True)
         'Y'
+        >>> value_to_api(specs["STAGE_ID"], "Won", pipeline=1)
+        'C1:WON'
     """
-    if _missing(value):
+    try:
+        if spec.kind == "list":
+            return _api_list(value, spec, pipeline)
+        if _missing(value):
+            return ""
+        if isinstance(value, (np.bool_, np.number)):
+            value = value.item()
+        if spec.kind in ("category", "currency_of"):
+            return code_for(spec, value, pipeline=pipeline)
+        return ENCODERS.get(spec.kind, _api_object)(value, spec)
+    except BadValue as err:
+        if err.column is not None:
+            raise
+        raise type(err)(err.reason, column=spec.name, value=value) from None
+
+
+def money_to_api(amount: Any, currency: Any, cur_spec: ColumnSpec | None = None) -> str:
+    """``"<amount>|<CURRENCY>"`` as a money field expects (amount rounded to cents); an NA amount
+    clears the field, an NA currency sends the bare amount (the portal's default currency).
+    ``cur_spec`` (the ``<NAME>_CURRENCY`` column) turns a currency label into its code.
+
+    Example::
+
+        >>> money_to_api(12.5, "EUR")
+        '12.5|EUR'
+    """
+    if _missing(amount):
         return ""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if spec.kind in ("category", "currency_of"):
-        return _api_category(value, spec, pipeline)
-    return ENCODERS[spec.kind](value, spec)
+    number = _to_float(amount)
+    text = str(int(number)) if number.is_integer() else f"{number:.2f}".rstrip("0").rstrip(".")
+    if _missing(currency) or currency == "":
+        return text
+    code = value_to_api(cur_spec, currency) if cur_spec is not None else str(currency)
+    return f"{text}|{code}"
 
 
 def record_to_api(
@@ -232,7 +322,7 @@ def record_to_api(
     Example::
 
         >>> record_to_api(specs, {"TITLE": "x", "UF_CRM_PRICE": 300.0, "UF_CRM_PRICE_CURRENCY": "USD"})
-        {'TITLE': 'x', 'UF_CRM_PRICE': '300.0|USD'}
+        {'TITLE': 'x', 'UF_CRM_PRICE': '300|USD'}
     """
     names = list(columns) if columns is not None else list(row)
     pipeline = row.get(pipeline_field)
@@ -245,25 +335,15 @@ def record_to_api(
             if spec.kind == "currency_of" and spec.derived_from not in names:
                 names.append(spec.derived_from)
             continue
-        value = row.get(name)
         if spec.kind == "money":
-            out[name] = _money(
-                spec, value, row.get(f"{name}_CURRENCY"), specs.get(f"{name}_CURRENCY")
-            )
+            currency = row.get(f"{name}_CURRENCY")
+            try:
+                out[name] = money_to_api(row.get(name), currency, specs.get(f"{name}_CURRENCY"))
+            except BadValue as err:
+                raise type(err)(err.reason, column=name, value=err.value) from None
         else:
-            out[name] = value_to_api(spec, value, pipeline=pipeline)
+            out[name] = value_to_api(spec, row.get(name), pipeline=pipeline)
     return out
-
-
-def _money(spec: ColumnSpec, amount: Any, currency: Any, cur_spec: ColumnSpec | None) -> str:
-    if _missing(amount):
-        return ""
-    if _missing(currency):
-        raise ValidationError(f"{spec.name}: an amount needs a currency in {spec.name}_CURRENCY")
-    code = value_to_api(cur_spec, currency) if cur_spec is not None else str(currency)
-    number = float(amount)
-    text = str(int(number)) if number.is_integer() else repr(number)
-    return f"{text}|{code}"
 
 
 def _filter_value(spec: ColumnSpec, op: str, value: Any) -> Any:
@@ -278,8 +358,10 @@ def _filter_value(spec: ColumnSpec, op: str, value: Any) -> Any:
     if spec.kind in ("string", "primary", "multifield", "object"):
         return value
     if isinstance(value, str) and spec.kind in ("date", "datetime"):
-        pd.Timestamp(value)  # raises ValueError on garbage; the text is sent as given
+        _to_timestamp(value)  # refuses garbage; the text is sent as given
         return value
+    if spec.kind == "user" and not _user_name(value):
+        return _to_int(value)  # a filter may name users the dictionary lacks (deactivated ones)
     return value_to_api(spec, value)
 
 
@@ -320,8 +402,8 @@ def encode_filter(
             raise FilterError(f"{ent.name} has no field {name!r} (filter key {key!r})", key=key)
         try:
             out[key] = _filter_value(spec, op, value)
-        except LabelError as err:
-            raise FilterError(f"filter {key!r}: {err.description}", key=key) from err
+        except BadValue as err:
+            raise FilterError(f"filter {key!r}: {err.reason}", key=key) from err
         except (ValidationError, ValueError, TypeError) as err:
             raise FilterError(f"filter {key!r}: bad value {value!r} ({err})", key=key) from err
     return out

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .coerce import BadValue
+from ..errors import BadValue
 from .diff import is_missing
 
 VALUE_TYPES = {

@@ -2,7 +2,7 @@
 
 Checks (each problem names row and field): unknown columns; read-only fields changed or set on a new
 row; immutable fields changed (allowed on add only); required fields missing on add; values that
-cannot be converted to what the API expects (see :mod:`.coerce`); stage labels outside the row's
+cannot be converted to what the API expects (see :mod:`bitrix_frames.schema.to_api`); stage labels outside the row's
 pipeline; multifield elements (see :mod:`.multifield`). Deal stage labels are resolved within the
 row's ``CATEGORY_ID``; a task whose ``STATUS`` becomes 5 is completed with ``tasks.task.complete``.
 
@@ -18,9 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import BadValue
 from ..schema.specs import ColumnSpec
+from ..schema.to_api import money_to_api, value_to_api
 from . import multifield
-from .coerce import BadValue, coerce, money
 from .diff import RowDiff, is_missing, same
 from .ops import (
     TASK_COMPLETED,
@@ -78,10 +79,17 @@ class _RowBuilder:
 
     def convert(self, spec: ColumnSpec, value: Any, ctx: dict[str, Any]) -> Any:
         try:
-            return coerce(spec, value, ctx)
+            return value_to_api(spec, value, pipeline=ctx.get("CATEGORY_ID"))
         except BadValue as err:
-            self.problem(spec.name, str(err))
+            self.problem(spec.name, err.reason)
             return None
+
+    def money(self, name: str, amount: Any, currency: Any, field: str | None = None) -> None:
+        """Join amount and currency into ``fields[name]``; a problem is reported on ``field``."""
+        try:
+            self.fields[name] = money_to_api(amount, currency, self.specs.get(f"{name}_CURRENCY"))
+        except BadValue as err:
+            self.problem(field or name, err.reason)
 
 
 def build_add(
@@ -118,11 +126,7 @@ def build_add(
                 b.problem(name, str(err))
             continue
         if spec.kind == "money":
-            currency = values.get(f"{name}_CURRENCY")
-            try:
-                b.fields[name] = money(value, currency)
-            except BadValue as err:
-                b.problem(name, str(err))
+            b.money(name, value, values.get(f"{name}_CURRENCY"))
             continue
         converted = b.convert(spec, value, ctx)
         if converted is not None:
@@ -177,10 +181,7 @@ def build_update(
             amount_col = spec.derived_from or name.removesuffix("_CURRENCY")
             if amount_col not in rd.values:
                 amount = after[amount_col].iloc[rd.pos] if amount_col in after.columns else None
-                try:
-                    b.fields[amount_col] = money(amount, value)
-                except BadValue as err:
-                    b.problem(name, str(err))
+                b.money(amount_col, amount, value, field=name)
             continue
         if _read_only(recipe, spec):
             b.problem(name, f"read-only field changed ({old!r} -> {value!r})")
@@ -201,10 +202,7 @@ def build_update(
             currency = (
                 after[f"{name}_CURRENCY"].iloc[rd.pos] if f"{name}_CURRENCY" in after else None
             )
-            try:
-                b.fields[name] = money(value, currency)
-            except BadValue as err:
-                b.problem(name, str(err))
+            b.money(name, value, currency)
             continue
         if spec.required and (is_missing(value) or value == ""):
             b.problem(name, "required field cannot be emptied")
@@ -213,7 +211,7 @@ def build_update(
         if converted is None:
             continue
         try:
-            if same(coerce(spec, old, ctx), converted):
+            if same(value_to_api(spec, old, pipeline=ctx.get("CATEGORY_ID")), converted):
                 continue  # e.g. a code replaced by its own label
         except BadValue:
             pass

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bitrix_frames.errors import WriteValidationError
+from bitrix_frames.errors import BadValue, WriteValidationError
 from bitrix_frames.schema.specs import Dictionaries, build_specs
+from bitrix_frames.schema.to_api import FilterError, encode_filter, money_to_api, value_to_api
 from bitrix_frames.writeback import plan
-from bitrix_frames.writeback.coerce import BadValue, coerce, money
 from bitrix_frames.writeback.diff import diff, same
 from bitrix_frames.writeback.journal import Journal, Outcome, default_path
 from bitrix_frames.writeback.match import holds
@@ -118,8 +118,8 @@ def test_same_treats_na_and_numbers():
         ("TITLE", None, {}, ""),
     ],
 )
-def test_coerce_to_api_values(column, value, ctx, expected):
-    assert coerce(SPECS[column], value, ctx) == expected
+def test_cell_to_api_values(column, value, ctx, expected):
+    assert value_to_api(SPECS[column], value, pipeline=ctx.get("CATEGORY_ID")) == expected
 
 
 @pytest.mark.parametrize(
@@ -133,17 +133,40 @@ def test_coerce_to_api_values(column, value, ctx, expected):
         ("BEGINDATE", "not a date", {}, "date"),
     ],
 )
-def test_coerce_rejects_bad_values(column, value, ctx, text):
+def test_cell_to_api_rejects_bad_values(column, value, ctx, text):
     with pytest.raises(BadValue, match=text):
-        coerce(SPECS[column], value, ctx)
+        value_to_api(SPECS[column], value, pipeline=ctx.get("CATEGORY_ID"))
 
 
 def test_money_joins_amount_and_currency():
     assert (
-        money(300, "USD") == "300|USD"
-        and money(12.5, "EUR") == "12.5|EUR"
-        and money(None, "X") == ""
+        money_to_api(300, "USD") == "300|USD"
+        and money_to_api(12.5, "EUR") == "12.5|EUR"
+        and money_to_api(None, "X") == ""
     )
+
+
+def test_one_converter_for_filters_and_cells():
+    stage = SPECS["STAGE_ID"]
+    assert value_to_api(stage, "sales: won") == "C1:WON"  # labels ignore case
+    assert value_to_api(stage, "C1:WON", pipeline="Sales") == "C1:WON"  # not an id: unrestricted
+    with pytest.raises(BadValue) as info:
+        value_to_api(stage, "Won")  # two pipelines have a "Won"
+    assert "several pipelines" in info.value.reason and info.value.column == "STAGE_ID"
+    with pytest.raises(BadValue, match="no stages"):
+        value_to_api(stage, "Won", pipeline=7)
+    user = SPECS["ASSIGNED_BY_ID"]
+    assert value_to_api(user, "2") == 2 and value_to_api(user, "ann lee") == 1
+    with pytest.raises(BadValue, match="unknown user id"):
+        value_to_api(user, 99)
+    # a filter may still name a user the dictionary lacks (a deactivated one)
+    assert encode_filter("deal", SPECS, {"ASSIGNED_BY_ID": [99, "Ann Lee"]}) == {
+        "ASSIGNED_BY_ID": [99, 1]
+    }
+    with pytest.raises(FilterError, match="expected an integer"):
+        encode_filter("deal", SPECS, {"ASSIGNED_BY_ID": 1.5})
+    with pytest.raises(FilterError, match="expected a number"):
+        encode_filter("deal", SPECS, {">OPPORTUNITY": True})
 
 
 def test_multifield_edits_follow_protocol_section_9():
