@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from .entities import entity as _entity
 from .errors import ValidationError
 from .frames import load
+from .schema.specs import STRING_DTYPE
 
 __all__ = ["cache_path", "cached_load", "export", "read_parquet", "refresh_frame", "write_parquet"]
 
@@ -92,11 +93,28 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def _restore_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """``string`` columns back to pyarrow storage.
+
+    pandas 2.2 rebuilds the ``string`` dtype named in the Parquet pandas metadata with Python
+    storage; the frames never hold Python-storage strings, so any such column came from there.
+    """
+    for col in df.columns:
+        dtype = df[col].dtype
+        if (
+            isinstance(dtype, pd.StringDtype)
+            and dtype.storage == "python"
+            and dtype != STRING_DTYPE
+        ):
+            df[col] = df[col].astype(STRING_DTYPE)
+    return df
+
+
 def read_parquet(path: str | Path) -> pd.DataFrame:
     """Read a frame written by :func:`write_parquet` (dtypes, JSON columns and attrs restored)."""
     table = pq.read_table(Path(path).expanduser())
     extra = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-    df = table.to_pandas()
+    df = _restore_strings(table.to_pandas())
     for col in extra.get("json_columns", []):
         if col in df.columns:
             df[col] = pd.Series(

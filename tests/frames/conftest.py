@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from frames_helpers import sample
 
 from bitrix_frames.client import Client
 from bitrix_frames.sandbox.sandbox import Sandbox
 from bitrix_frames.schema import Dictionaries
-
-SAMPLES = Path("/work/shared/bitrix24/samples")
-if not SAMPLES.exists():  # a copy may live next to the repository
-    SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
-
-
-def sample(name: str):
-    """``result`` of a documented sample payload."""
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"sample {name} not available")
-    return json.loads(path.read_text())["result"]
 
 
 @pytest.fixture(scope="session")

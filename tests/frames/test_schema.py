@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from conftest import sample
+from frames_helpers import sample
 
 from bitrix_frames.entities import camel_to_upper, entity, upper_to_camel
 from bitrix_frames.errors import ValidationError
