@@ -37,10 +37,14 @@ class Store:
         self.closed = False
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        self.db.execute(
+            "PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY"
+        )
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("PRAGMA foreign_keys=OFF")
-        self.db.execute("CREATE TABLE IF NOT EXISTS sequence (name TEXT PRIMARY KEY, value INTEGER)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS sequence (name TEXT PRIMARY KEY, value INTEGER)"
+        )
         for ddl in SCHEMAS:
             self.db.executescript(ddl)
 
@@ -73,7 +77,9 @@ class Store:
                 "ON CONFLICT(name) DO UPDATE SET value = value + 1",
                 (name,),
             )
-            return self.db.execute("SELECT value FROM sequence WHERE name = ?", (name,)).fetchone()[0]
+            return self.db.execute("SELECT value FROM sequence WHERE name = ?", (name,)).fetchone()[
+                0
+            ]
 
     def close(self) -> None:
         with self.lock:

@@ -38,7 +38,7 @@ def test_reads_under_ten_percent_faults_equal_the_clean_read(monkeypatch):
         expected = read_all(c)
     with Sandbox(deals=3000, limits=False, faults=MIXED, slow_seconds=0.2) as sb:
         c = Client(sb.webhook_url, **FAST, max_retries=20)
-        rounds = [read_all(c) for _ in range(5)]
+        rounds = [read_all(c) for _ in range(10)]
         stats = sb.stats()
     assert sum(stats["faults"].values()) >= 5 and len(stats["faults"]) >= 3  # faults really hit
     assert c.counters["retries"] >= 3
