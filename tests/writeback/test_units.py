@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from samples import SAMPLES
 
 from bitrix_frames.errors import BadValue, WriteValidationError
 from bitrix_frames.schema.specs import Dictionaries, build_specs
@@ -18,7 +19,6 @@ from bitrix_frames.writeback.journal import Journal, Outcome, default_path
 from bitrix_frames.writeback.match import holds
 from bitrix_frames.writeback.multifield import edits, for_add
 
-SAMPLES = Path("/work/shared/bitrix24/samples")
 if not SAMPLES.exists():  # the samples live outside the repo; fall back to a trimmed copy
     SAMPLES = Path(__file__).parent
 
