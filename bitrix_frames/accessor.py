@@ -138,10 +138,15 @@ class BitrixAccessor:
             order=meta.get("order"),
         )
 
-    def plan(self, after: pd.DataFrame, **kw: Any) -> Any:
+    def plan(self, after: pd.DataFrame, *, client: Any = None, **kw: Any) -> Any:
         """Diff this frame against ``after`` into a write-back :class:`~bitrix_frames.writeback.Plan`
-        (nothing is sent until ``.apply()``): ``deals.bitrix.plan(edited).apply()``. Keywords go
-        to :func:`bitrix_frames.writeback.plan` (``allow_deletes``, ``client`` ...)."""
-        from .writeback.plan import plan_frames
+        (nothing is sent until ``.apply()``): ``deals.bitrix.plan(edited).apply()``. ``client``
+        defaults to the Client that loaded the frame; other keywords go to
+        :func:`bitrix_frames.writeback.plan` (``allow_deletes`` ...)."""
+        from .frames import client_for
+        from .writeback import plan
 
-        return plan_frames(self._df, after, **kw)
+        client = client or client_for(self.meta.get("portal", ""))
+        if client is None:
+            raise ValidationError("plan needs a client: df.bitrix.plan(after, client=...)")
+        return plan(client, self._df, after, **kw)

@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from .plan import Plan, plan, plan_frames
+from .plan import Plan, plan
 from .report import summary
 
-__all__ = ["Plan", "plan", "plan_frames", "summary"]
+__all__ = ["Plan", "plan", "summary"]

@@ -341,32 +341,3 @@ def _check_tokens(ops: list[Operation], rec: WriteRecipe) -> None:
             )
         seen[op.token] = op
     raise_if_any(problems, rec.entity.name)
-
-
-def plan_frames(
-    before: pd.DataFrame, after: pd.DataFrame, *, client: Any = None, **kw: Any
-) -> Plan:
-    """:func:`plan` for the ``df.bitrix`` accessor: the Client is the live one that loaded
-    ``before`` (found by the masked portal URL in ``attrs["bitrix"]["portal"]``).
-
-    Example::
-
-        p = plan_frames(deals, edited)        # what deals.bitrix.plan(edited) calls
-    """
-    if client is None:
-        from ..frames import client_for
-
-        portal = _attrs(before).get("portal") or _attrs(after).get("portal")
-        client = client_for(portal) if portal else None
-        if client is None:
-            raise_if_any(
-                [
-                    Problem(
-                        "*",
-                        "portal",
-                        "no live Client for this frame; use portal.plan(before, after)",
-                        "before",
-                    )
-                ]
-            )
-    return plan(client, before, after, **kw)

@@ -25,3 +25,15 @@ def test_accessor_plan_applies_a_stage_move_and_title_edit():
             assert row["STAGE_ID"] == "WON" and row["CLOSED"] == "Y"
         # The facade builds the same plan.
         assert portal.plan(deals, edited).counts == plan.counts
+
+
+def test_accessor_plan_without_a_live_client_is_a_typed_error():
+    import pandas as pd
+    import pytest
+
+    from bitrix_frames.errors import ValidationError
+
+    frame = pd.DataFrame({"TITLE": ["x"]}, index=pd.Index([1], name="ID"))
+    frame.attrs["bitrix"] = {"entity": "deal", "portal": "https://gone.example/rest/1/***/"}
+    with pytest.raises(ValidationError, match="plan needs a client"):
+        frame.bitrix.plan(frame.assign(TITLE="y"))

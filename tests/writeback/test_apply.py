@@ -214,13 +214,11 @@ def test_one_failing_row_does_not_stop_the_rest(sandbox, client, stop):
     assert st[1:] == (["skipped", "skipped"] if stop else ["ok", "ok"])
 
 
-def test_plan_frames_finds_the_loading_client(sandbox, client):
-    from bitrix_frames.writeback import plan_frames
-
+def test_accessor_plan_finds_the_loading_client(sandbox, client):
     deals = load(client, "deal")
     after = deals.copy()
     after.loc[deals.index[0], "COMMENTS"] = "via accessor"
-    p = plan_frames(deals, after)
+    p = deals.bitrix.plan(after)
     assert p.client is client and p.counts["update"] == 1
 
 
