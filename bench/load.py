@@ -13,8 +13,11 @@ the docs publish (``settings/performance/huge-data.md``: 2,387,743 leads, a page
     cost_per_skip_row 2.1e-5 s per row skipped by OFFSET (assumed to walk rows like COUNT).
 So an offset page deep into 100k deals costs ~2.1 s COUNT + up to 2.1 s OFFSET + 0.07 s of rows,
 a keyset page ``start=-1`` costs 0.07 s, and a whole export costs 140 s of operating time however
-it is split, which stays under the 480 s operating limit only without COUNT/OFFSET. ``nocost`` turns the model off (latency 0); ``faults`` is ``cost`` plus
-10% mixed faults (2% each of refused, error, drop, lost, slow with slow_seconds 1).
+it is split, which stays under the 480 s operating limit only without COUNT/OFFSET.
+``cost_nolimit`` is ``cost`` with the operating limit lifted (to compare total server work of the
+offset-paging peers, which ``cost`` stops with 429); ``nocost`` turns the model off (latency 0);
+``faults`` is ``cost`` plus 10% mixed faults (2% each of refused, error, drop, lost, slow with
+slow_seconds 1).
 
 Printed per library and scenario: rows, complete (every deal exactly once), http_requests,
 sub_calls, operating_seconds (sandbox deltas), wall_seconds, peak_rss_mb, outcome, error.
@@ -50,6 +53,9 @@ COST = {
 }
 SCENARIOS = {
     "cost": COST,
+    # Same costs with the 480 s operating limit lifted, so offset-paging peers can finish and
+    # their total server work is comparable to ours.
+    "cost_nolimit": {**COST, "operating_limit": 1e9},
     "nocost": {},
     "faults": {
         **COST,
@@ -187,7 +193,7 @@ def targets(results: dict[str, dict], scenario: str, deals: int) -> dict:
         "wall_vs_b24pysdk_list": ratio("wall_seconds", "b24pysdk_list"),
         "operating_vs_fast_bitrix24": ratio("operating_seconds", "fast_bitrix24"),
     }
-    if scenario == "cost":
+    if scenario in ("cost", "cost_nolimit"):
         out["goal"] = (
             "wall <= 0.5x fast_bitrix24, <= 0.2x b24pysdk_fast; operating <= 0.2x fast_bitrix24"
         )
