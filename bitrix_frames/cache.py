@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from .entities import entity as _entity
 from .errors import ValidationError
-from .frames import load
+from .frames import load, load_with
 from .schema.specs import STRING_DTYPE
 
 __all__ = ["cache_path", "cached_load", "export", "read_parquet", "refresh_frame", "write_parquet"]
@@ -178,11 +178,9 @@ def _align_categories(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, p
     return a, b
 
 
-def _count(client: Any, method: str, filter: Mapping[str, Any]) -> int | None:
-    res = client.batch({"n": (method, {"filter": dict(filter), "select": ["ID"], "start": 0})})
-    if "n" in res.errors:
-        raise res.errors["n"]
-    return res.total.get("n")
+def _count_command(method: str, filter: Mapping[str, Any]) -> tuple[str, dict]:
+    """One page with ``start=0``: its ``total`` is the number of matching rows."""
+    return (method, {"filter": dict(filter), "select": ["ID"], "start": 0})
 
 
 def _utc(value: Any) -> pd.Timestamp:
@@ -210,12 +208,19 @@ def refresh_frame(
     key = f">={mod}"
     if key in base_filter:  # the caller's own lower bound stays in force
         since = max(since, _utc(base_filter[key]))
-    changed = load(
-        client, ent, filter={**base_filter, key: since.isoformat()}, select=select, order=order
+    # The deletion check (a COUNT of the whole filtered set) rides in the changed rows' request.
+    changed, side = load_with(
+        client,
+        ent,
+        {"n": _count_command(ent.list_method, base_filter)},
+        filter={**base_filter, key: since.isoformat()},
+        select=select,
+        order=order,
     )
     old, new = _align_categories(df.drop(index=changed.index, errors="ignore"), changed)
     merged = pd.concat([old, new[old.columns]]) if len(new) else old
-    total = _count(client, ent.list_method, base_filter)
+    side["n"]  # raises the COUNT's own error, if it failed
+    total = side.total.get("n")
     if total is None or total != len(merged):
         ids = client.list(ent.list_method, filter=base_filter or None, select=["ID"])
         alive = pd.Index([int(r.get("ID", r.get("id"))) for r in ids], dtype="Int64")

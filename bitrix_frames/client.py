@@ -276,6 +276,32 @@ class Client:
             rows = client.list("crm.deal.list", filter={"CATEGORY_ID": 0}, select=["ID", "STAGE_ID"])
             tasks = client.list("tasks.task.list", select=["ID", "TITLE"])   # unwrapped from .tasks
         """
+        rows, _ = self.list_with(
+            method, {}, filter=filter, select=select, order=order, params=params, progress=progress
+        )
+        return rows
+
+    def list_with(
+        self,
+        method: str,
+        companions: Mapping[str, Command],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        select: list[str] | None = None,
+        order: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> tuple[list[dict], BatchResult]:
+        """:meth:`list` plus up to 46 ``companions`` commands sent in the same first request
+        (a separate batch when the list cannot use keyset paging); returns (rows, their results).
+
+        Example::
+
+            rows, side = client.list_with(
+                "crm.deal.list", {"all": ("crm.deal.list", {"select": ["ID"], "start": 0})},
+                filter={">=DATE_MODIFY": "2026-11-01T00:00:00+00:00"})
+            side.total["all"]      # counted in the same HTTP request as the changed rows
+        """
         from .paging import list_rows
 
         for name, value in (("filter", filter), ("order", order), ("params", params)):
@@ -301,4 +327,5 @@ class Client:
             order=dict(order) if order else None,
             params=dict(params or {}),
             progress=progress,
+            companions=dict(companions),
         )

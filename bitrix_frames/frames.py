@@ -136,6 +136,27 @@ def load(
         >>> deals.index.name, list(deals.columns)
         ('ID', ['TITLE', 'STAGE_ID'])
     """
+    frame, _ = load_with(client, entity, {}, filter, select, order, progress=progress)
+    return frame
+
+
+def load_with(
+    client: Any,
+    entity: str | Entity,
+    companions: Mapping[str, Any],
+    filter: Mapping[str, Any] | None = None,
+    select: Iterable[str] | None = None,
+    order: Mapping[str, str] | None = None,
+    *,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, Any]:
+    """:func:`load` plus raw ``companions`` commands sent in the same first request
+    (:meth:`Client.list_with`); returns (frame, their BatchResult).
+
+    Example::
+
+        >>> deals, side = load_with(client, "deal", {"n": ("crm.deal.list", {"start": 0})})
+    """
     ent = _entity(entity)
     specs = metadata(client).specs(ent)
     api_filter = encode_filter(ent, specs, filter)
@@ -144,8 +165,9 @@ def load(
     send_select = api_select if api_select is not None else default_select(ent, specs)
     if send_select is not None and ent.fields_format == "task" and "ID" not in send_select:
         send_select = ["ID", *send_select]
-    rows = client.list(
+    rows, side = client.list_with(
         ent.list_method,
+        companions,
         filter=api_filter or None,
         select=send_select,
         order=api_order,
@@ -162,7 +184,7 @@ def load(
         "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "fields": {name: specs[name].to_dict() for name in frame.columns if name in specs},
     }
-    return frame
+    return frame, side
 
 
 def fields_frame(client: Any, entity: str | Entity) -> pd.DataFrame:

@@ -40,7 +40,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, BitrixError, IncompleteReadError
+from .batch import BatchResult, Command
+from .errors import ApiError, BitrixError, IncompleteReadError, ValidationError
 from .policy import backoff, not_executed, retryable
 
 if TYPE_CHECKING:
@@ -136,8 +137,14 @@ def list_rows(
     order: dict | None,
     params: dict,
     progress: bool | None,
-) -> list[dict]:
-    """Every row of ``method`` (see the module notes for the strategy)."""
+    companions: dict[str, Command] | None = None,
+) -> tuple[list[dict], BatchResult]:
+    """Every row of ``method`` (see the module notes for the strategy), plus the results of
+    ``companions``: commands that ride in the first request of a keyset read (a separate batch
+    for offset reads)."""
+    companions = dict(companions or {})
+    if companions and len(companions) > MAX_COMMANDS - 4:
+        raise ValidationError(f"at most {MAX_COMMANDS - 4} companion commands fit beside a list")
     name = method.lower()
     shape = KEYSET.get(name)
     if shape is not None and order and not _is_id_asc(order, shape.id_key):
@@ -145,8 +152,11 @@ def list_rows(
     bar = _Bar(_progress_enabled(progress), method)
     try:
         if shape is not None:
-            return _Keyset(client, method, shape, filter, select, params, bar).run()
-        return _offset(client, method, filter, select, order, params, bar)
+            keyset = _Keyset(client, method, shape, filter, select, params, bar)
+            rows = keyset.run(companions)
+            return rows, keyset.companions
+        side = client.batch(companions) if companions else BatchResult()
+        return _offset(client, method, filter, select, order, params, bar), side
     finally:
         bar.close()
 
@@ -206,6 +216,7 @@ class _Keyset:
         self.select = _with_id(select, shape.id_key)
         self.chain_filter = _strip(filter, f">{shape.id_key}", f"<={shape.id_key}")
         self._stop = threading.Event()
+        self.companions = BatchResult()
 
     def _params(self, filter: dict, *, order: str = "ASC", start: int = -1, select=None) -> dict:
         p = dict(self.base)
@@ -227,21 +238,25 @@ class _Keyset:
         res = self.client.batch({"n": self._count_call()})
         return int(res.total.get("n", 0)) if "n" not in res.errors else _raise(res.errors["n"])
 
-    def run(self) -> list[dict]:
+    def run(self, companions: dict[str, Command]) -> list[dict]:
         key = self.shape.id_key
-        # The discovery batch also carries the first chain, so a read of up to 47 pages (2,350
-        # rows) takes exactly one request; a longer read splits the rest of the ID range.
+        # The discovery batch also carries the caller's companion commands and the first chain,
+        # so a read of up to 47 pages (2,350 rows) takes exactly one request; a longer read splits
+        # the rest of the ID range.
         upto = self._bound(f"<={key}", None)
         upto = None if upto is None else int(upto)
-        first = self._chain_commands(self._bound(f">{key}", 0), upto)
+        side = {f"x_{name}": cmd for name, cmd in companions.items()}
+        first = self._chain_commands(self._bound(f">{key}", 0), upto, MAX_COMMANDS - 3 - len(side))
         res = self.client.batch_chunk(
             {
                 "lo": (self.method, self._params(self.filter, select=[key])),
                 "hi": (self.method, self._params(self.filter, order="DESC", select=[key])),
                 "n": self._count_call(),
+                **side,
                 **first,
             }
         )
+        self._keep_companions(res, companions)
         for name in ("lo", "hi", "n"):
             if name in res.errors:
                 raise res.errors[name]
@@ -272,6 +287,23 @@ class _Keyset:
                 last = rid
         _check(len(rows), total, self.recount, self.method)
         return rows
+
+    def _keep_companions(self, res: BatchResult, companions: dict[str, Command]) -> None:
+        """Companion results under their own names; refused ones are retried on their own."""
+        for name in companions:
+            for field in ("result", "errors", "total", "next", "time"):
+                found = getattr(res, field)
+                if f"x_{name}" in found:
+                    getattr(self.companions, field)[name] = found[f"x_{name}"]
+        again = {
+            name: cmd
+            for name, cmd in companions.items()
+            if name in self.companions.errors and not_executed(self.companions.errors[name])
+        }
+        if again:
+            for name in again:
+                self.companions.errors.pop(name)
+            self.companions.merge(self.client.batch(again))
 
     def _bound(self, key: str, default: Any) -> Any:
         """The caller's own value of a filter key such as ``>ID`` (any casing), else ``default``."""

@@ -107,3 +107,20 @@ def test_bad_arguments_are_refused_before_sending(sandbox, client):
 def test_portal_errors_in_list_are_raised(client):
     with pytest.raises(E.MethodNotFound):
         client.list("crm.nothing.list")
+
+
+def test_companions_ride_in_the_first_request(sandbox, client):
+    everything = ("crm.deal.list", {"select": ["ID"], "start": 0})
+    small = {"CATEGORY_ID": 1, "<=ID": 400}
+    expected = naive_ids(client, filter=small, select=["ID"])
+    assert 0 < len(expected) <= 2350
+    before = sandbox.stats()["http_requests"]
+    rows, side = client.list_with(
+        "crm.deal.list", {"all": everything, "me": ("user.current", {})}, filter=small
+    )
+    assert sandbox.stats()["http_requests"] - before == 1
+    assert ids(rows) == expected
+    assert side.total["all"] == len(naive_ids(client, select=["ID"]))
+    assert side["me"]["ID"] == "1"
+    with pytest.raises(E.ValidationError, match="companion"):
+        client.list_with("crm.deal.list", {f"c{i}": everything for i in range(47)})

@@ -63,7 +63,8 @@ def test_refresh_without_changes_is_cheap(client, sandbox, tmp_path):
     sandbox.reset_stats()
     again = cache.cached_load(client, "deal", tmp_path)
     stats = sandbox.stats()
-    assert stats["http_requests"] <= 3  # changed rows (one batch) + one COUNT; no ID listing
+    # one request: the changed rows, with the deletion check's COUNT riding along; no ID listing
+    assert stats["http_requests"] == 1
     pd.testing.assert_frame_equal(again, frames.load(client, "deal"))
 
 
