@@ -122,16 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         inc = cache.cached_load(client, "deal", tmp)
         inc_s = time.perf_counter() - t
         inc_requests = sb.stats()["http_requests"]
-        # the COUNT request is the deletion check; the rest fetches changed rows
+        # The deletion check (a COUNT) rides in the same request as the changed rows, so
+        # refresh_requests counts both; the target allows 2% of the full load plus that check.
         emit(
             bench="refresh",
             rows=len(inc),
             changed=len(changed),
             full_requests=full_requests,
             refresh_requests=inc_requests,
-            deletion_check_requests=1,
-            ratio=round((inc_requests - 1) / full_requests, 4),
-            target=0.02,
+            ratio=round(inc_requests / full_requests, 4),
+            target="<= 0.02 + the deletion check",
             refresh_seconds=round(inc_s, 3),
         )
     return 0
