@@ -63,20 +63,17 @@ def _summary(frames: dict[str, Any], rates: Any) -> Any:
     import pandas as pd
 
     rows = [
-        {"entity": name, "rows": len(df), "columns": df.shape[1]} for name, df in frames.items()
+        {"figure": name, "value": f"{len(df):,} rows", "columns": str(df.shape[1])}
+        for name, df in frames.items()
     ]
     deals = frames["deals"]
     won = deals["STAGE_SEMANTIC_ID"].astype("string").eq("S").fillna(False)
+    open_ = ~won & ~deals["CLOSED"].fillna(False)
     converted = rates.convert(deals["OPPORTUNITY"], deals["CURRENCY_ID"])
-    rows.append(
-        {"entity": f"won deal amount ({rates.base})", "rows": round(float(converted[won].sum()), 2)}
-    )
-    rows.append(
-        {
-            "entity": f"open pipeline amount ({rates.base})",
-            "rows": round(float(converted[~won & ~deals["CLOSED"].fillna(False)].sum()), 2),
-        }
-    )
+    for label, amount in (("won deal amount", converted[won]), ("open pipeline", converted[open_])):
+        rows.append(
+            {"figure": label, "value": f"{float(amount.sum()):,.2f} {rates.base}", "columns": ""}
+        )
     return pd.DataFrame(rows)
 
 
