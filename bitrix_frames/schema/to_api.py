@@ -98,7 +98,7 @@ def split_operator(key: str) -> tuple[str, str]:
     return "", key
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     """True for None, NaN, NA, NaT (never for lists, dicts or arrays)."""
     if value is None:
         return True
@@ -234,11 +234,11 @@ def _api_object(value: Any, spec: ColumnSpec) -> Any:
 
 
 def _api_list(value: Any, spec: ColumnSpec, pipeline: Any = None) -> list[Any]:
-    if _missing(value):
+    if is_missing(value):
         return []
     items = list(value) if isinstance(value, (list, tuple, set, np.ndarray)) else [value]
     item_spec = replace(spec, kind=spec.item_kind or "string")
-    return [value_to_api(item_spec, x, pipeline=pipeline) for x in items if not _missing(x)]
+    return [value_to_api(item_spec, x, pipeline=pipeline) for x in items if not is_missing(x)]
 
 
 ENCODERS: dict[str, Callable[[Any, ColumnSpec], Any]] = {
@@ -274,7 +274,7 @@ def value_to_api(spec: ColumnSpec, value: Any, *, pipeline: Any = None) -> Any:
     try:
         if spec.kind == "list":
             return _api_list(value, spec, pipeline)
-        if _missing(value):
+        if is_missing(value):
             return ""
         if isinstance(value, (np.bool_, np.number)):
             value = value.item()
@@ -297,11 +297,11 @@ def money_to_api(amount: Any, currency: Any, cur_spec: ColumnSpec | None = None)
         >>> money_to_api(12.5, "EUR")
         '12.5|EUR'
     """
-    if _missing(amount):
+    if is_missing(amount):
         return ""
     number = _to_float(amount)
     text = str(int(number)) if number.is_integer() else f"{number:.2f}".rstrip("0").rstrip(".")
-    if _missing(currency) or currency == "":
+    if is_missing(currency) or currency == "":
         return text
     code = value_to_api(cur_spec, currency) if cur_spec is not None else str(currency)
     return f"{text}|{code}"

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..schema.to_api import is_missing
 from .problems import Problem
 
 
@@ -52,18 +53,6 @@ class RowDiff:
 class Diff:
     rows: list[RowDiff]
     problems: list[Problem]
-
-
-def is_missing(value: Any) -> bool:
-    """True for None, NaN, NA, NaT (never for lists, dicts or arrays)."""
-    if value is None:
-        return True
-    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def canonical(value: Any) -> Any:
