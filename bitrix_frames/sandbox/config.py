@@ -60,11 +60,33 @@ class SandboxConfig:
     faults: dict[str, float] = field(default_factory=dict)
     """Fraction of HTTP requests hit by each fault kind: ``refused`` (503 QUERY_LIMIT_EXCEEDED),
     ``error`` (500 before execution), ``drop`` (connection closed before execution), ``lost``
-    (executed, then the connection is closed without a response), ``slow`` (answer delayed)."""
+    (executed, then the connection is closed without a response), ``slow`` (answer delayed),
+    ``late`` (held ``late_seconds`` without an answer, then executed, then closed without a
+    response)."""
     fault_seed: int = 0
     """Seed of the fault generator."""
     slow_seconds: float = 2.0
     """Delay of a ``slow`` fault."""
+    late_seconds: float = 1.5
+    """How long a ``late`` fault holds a fully received request before executing it."""
+
+    # --- request run time (PROTOCOL §1: a request is cut off after 60 s on cloud) ---------------
+    request_time_limit: float = 60.0
+    """No call (nor batch sub-call) starts executing later than this many seconds after the server
+    has read the whole request; a request still waiting then is cut off (connection closed, not
+    executed). A client that has waited this long after sending knows the request can no longer
+    execute. Must exceed ``late_seconds`` when ``late`` faults are on."""
+
+    def __post_init__(self) -> None:
+        if not self.request_time_limit > 0:
+            raise ValueError("request_time_limit must be positive")
+        if self.late_seconds < 0:
+            raise ValueError("late_seconds must be >= 0")
+        if self.faults.get("late") and not self.late_seconds < self.request_time_limit:
+            raise ValueError(
+                f"late_seconds ({self.late_seconds}) must be below "
+                f"request_time_limit ({self.request_time_limit})"
+            )
 
     @property
     def tz(self) -> dt.timezone:

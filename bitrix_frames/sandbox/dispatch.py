@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 CURRENT: contextvars.ContextVar[tuple[Engine, str]] = contextvars.ContextVar("sandbox_engine")
 """The engine and credential running the current handler (``batch`` uses it for its sub-calls)."""
 
+DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "sandbox_deadline", default=None
+)
+"""``time.monotonic()`` after which no call of the current request may start (request_time_limit)."""
+
+
+class RequestCutOff(Exception):
+    """The request reached its run-time limit before this call could start; it is not executed."""
+
+
 UNCOUNTED = frozenset({"batch"})
 """Methods whose own time is not operating time (PROTOCOL §5: the outer batch is not counted)."""
 
@@ -100,7 +110,13 @@ class Engine:
     def execute(
         self, method: str, params: dict[str, Any], start: int = 0, credential: str = ""
     ) -> Outcome:
-        """Run ``method`` with ``params``; never raises for handler failures."""
+        """Run ``method`` with ``params``; never raises for handler failures.
+
+        Raises :class:`RequestCutOff` (nothing executed) when the request's :data:`DEADLINE` passed.
+        """
+        deadline = DEADLINE.get()
+        if deadline is not None and time.monotonic() > deadline:
+            raise RequestCutOff(method)
         name = method.lower()
         outcome = Outcome(method=name, start=time.time())
         handler = METHODS.get(name)
@@ -121,6 +137,8 @@ class Engine:
             value = handler(call, params)
         except ApiError as exc:
             outcome.error = exc
+        except RequestCutOff:
+            raise  # a batch whose later sub-calls reached the deadline: the request is cut off
         except Exception:
             if not self.store.closed:  # after stop(), in-flight calls fail quietly
                 log.exception("sandbox handler for %s failed", name)

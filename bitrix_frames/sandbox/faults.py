@@ -8,7 +8,11 @@ configured probability and the sequence is reproducible for a given seed and req
 - ``error``:   500 ``INTERNAL_SERVER_ERROR`` before execution;
 - ``drop``:    the connection is closed without a response, before execution;
 - ``lost``:    the call executes (writes happen), then the connection is closed without a response;
-- ``slow``:    the answer is delayed by ``config.slow_seconds``.
+- ``slow``:    the answer is delayed by ``config.slow_seconds``;
+- ``late``:    the server holds the connection for ``config.late_seconds`` without answering, then
+  executes the call (writes happen even when the client has given up meanwhile), then closes the
+  connection without a response: a client whose read timeout is shorter sees a timeout and the write
+  lands after it (the real portal's late execution). ``Sandbox.wait_idle()`` waits for them.
 
 Example::
 
@@ -23,7 +27,8 @@ import random
 import threading
 from collections.abc import Mapping
 
-KINDS = ("refused", "error", "drop", "lost", "slow")
+KINDS = ("refused", "error", "drop", "lost", "slow", "late")
+"""Fault kinds, in draw order (new kinds go last so that old seeds keep their sequences)."""
 
 
 class FaultInjector:

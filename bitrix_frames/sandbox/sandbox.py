@@ -149,6 +149,14 @@ class Sandbox:
         """A plain-dict snapshot of the counters (also at ``/_sandbox/stats``)."""
         return self._stats.snapshot()
 
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every ``late`` fault has executed; False if ``timeout`` seconds passed first.
+
+        A late request finishes at most ``late_seconds`` (plus its own run time) after it was
+        received, so ``timeout=config.request_time_limit`` is always enough.
+        """
+        return self._stats.wait_idle(timeout)
+
     def reset_stats(self) -> None:
         """Zero the counters."""
         self._stats.reset()

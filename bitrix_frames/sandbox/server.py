@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 from . import batch as _batch  # noqa: F401  (registers the batch method)
 from . import methods as _methods  # noqa: F401  (registers every method handler)
 from .api import ApiError
-from .dispatch import Engine, Outcome, internal_error
+from .dispatch import DEADLINE, Engine, Outcome, RequestCutOff, internal_error
 from .faults import FaultInjector
 from .jsonenc import dumps
 from .limits import LeakyBucket, query_limit_exceeded
@@ -233,10 +233,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send_json(400, {"error": "INVALID_REQUEST", "error_description": "Bad request"})
             return
+        received = time.monotonic()
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/rest/"):
-                self._rest("POST" if verb == "POST" else "GET", url.path, url.query, body)
+                verb = "POST" if verb == "POST" else "GET"
+                self._rest(verb, url.path, url.query, body, received)
             elif url.path.startswith("/_moved/"):
                 location = url.path[len("/_moved") :] + (f"?{url.query}" if url.query else "")
                 self._send(302, b"", "text/plain; charset=utf-8", {"Location": location})
@@ -326,17 +328,31 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             self._send_json(404, {"error": "NOT_FOUND", "error_description": "Not found"})
 
-    def _rest(self, verb: str, path: str, query: str, body: bytes) -> None:
+    def _rest(self, verb: str, path: str, query: str, body: bytes, received: float) -> None:
+        stats = self.server.engine.stats
+        stats.http_request()
+        fault = self.server.faults.draw()
+        if fault is not None:
+            stats.fault(fault)
+        if fault == "late":
+            stats.late_started()
+        token = DEADLINE.set(received + self.server.engine.config.request_time_limit)
+        try:
+            self._rest_call(verb, path, query, body, fault)
+        except RequestCutOff:
+            stats.cut_off()
+            self._drop()  # the portal cuts the request off: no answer, nothing more executed
+        finally:
+            DEADLINE.reset(token)
+            if fault == "late":
+                stats.late_finished()
+
+    def _rest_call(self, verb: str, path: str, query: str, body: bytes, fault: str | None) -> None:
         server = self.server
         engine = server.engine
         config = engine.config
-        engine.stats.http_request()
         if config.latency > 0:
             time.sleep(config.latency)
-
-        fault = server.faults.draw()
-        if fault is not None:
-            engine.stats.fault(fault)
         if fault == "drop":
             self._drop()
             return
@@ -375,8 +391,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._refuse(query_limit_exceeded())
             return
 
+        if fault == "late":
+            # Hold the connection without answering; the client may give up (and close) meanwhile:
+            # the call still executes below, its answer is lost.
+            time.sleep(config.late_seconds)
         outcome = engine.execute(method, params, start, credential)
-        if fault == "lost":
+        if fault in ("lost", "late"):
             self._drop()
             return
         self._answer(outcome, xml)

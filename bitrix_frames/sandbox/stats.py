@@ -21,6 +21,8 @@ class Stats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._late_pending = 0  # not zeroed by reset(): those requests are still on their way
         self.reset()
 
     def reset(self) -> None:
@@ -34,6 +36,7 @@ class Stats:
             self._rows = {"returned": 0, "counted": 0, "skipped": 0}
             self._faults: Counter[str] = Counter()
             self._errors: Counter[str] = Counter()
+            self._cut_off = 0
 
     def http_request(self) -> None:
         """One HTTP request reached ``/rest/``."""
@@ -66,6 +69,27 @@ class Stats:
         with self._lock:
             self._faults[kind] += 1
 
+    def late_started(self) -> None:
+        """A ``late`` request began its wait; it is pending until :meth:`late_finished`."""
+        with self._lock:
+            self._late_pending += 1
+
+    def late_finished(self) -> None:
+        """A ``late`` request has executed (or was abandoned); wakes :meth:`wait_idle`."""
+        with self._lock:
+            self._late_pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no ``late`` execution is pending; False when ``timeout`` passed first."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._late_pending == 0, timeout)
+
+    def cut_off(self) -> None:
+        """A request reached its ``request_time_limit`` before (all of) it could execute."""
+        with self._lock:
+            self._cut_off += 1
+
     def error(self, code: str) -> None:
         """An error body with ``code`` was produced (top-level or inside a batch)."""
         with self._lock:
@@ -88,5 +112,7 @@ class Stats:
                     "rows_skipped": self._rows["skipped"],
                     "faults": dict(self._faults),
                     "errors": dict(self._errors),
+                    "late_pending": self._late_pending,
+                    "cut_off": self._cut_off,
                 }
             )

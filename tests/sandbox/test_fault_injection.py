@@ -17,7 +17,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def test_draws_are_seeded_and_follow_the_fractions():
-    fractions = {"refused": 0.1, "error": 0.1, "drop": 0.1, "lost": 0.1, "slow": 0.1}
+    fractions = {kind: 0.1 for kind in KINDS}
     first = [FaultInjector(fractions, seed=7).draw() for _ in range(1)]
     a, b = FaultInjector(fractions, seed=7), FaultInjector(fractions, seed=7)
     seq = [a.draw() for _ in range(2000)]
