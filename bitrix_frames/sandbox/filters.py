@@ -1,7 +1,25 @@
-"""Legacy Bitrix24 list filters and orders turned into SQL (PROTOCOL §10).
+"""Bitrix24 list filters and orders turned into SQL (PROTOCOL §10).
 
 A method describes its filterable/sortable fields as :class:`Column` objects and lets
 :func:`where_clause` / :func:`order_clause` translate the client's ``filter`` and ``order``.
+
+Three operator dialects, each read from the core source (docs/sandbox.md, "Filters"):
+
+- ``crm`` (legacy ``crm.*.list``, ``crm.status.list``): keys are parsed like the core's
+  ``CSqlUtil::GetFilterOperation`` -- ``!`` (negation), ``+`` (or NULL), then one of ``>=``, ``>``,
+  ``<=``, ``<``, ``@``, ``=%``, ``%=``, ``%``, ``?``, ``=``. There is no between: ``><X`` reads as
+  ``>`` on the field ``<X``, which the REST layer drops as an unknown field (the condition is
+  ignored, exactly like on a portal). LIKE on numbers becomes equality; ``?`` on non-strings too.
+- ``orm`` (``user.get``, ``crm.category.list``): the D7 ORM operators ``!><``, ``!=%``, ``!%=``,
+  ``!=``, ``!%``, ``><``, ``>=``, ``<=``, ``=%``, ``%=``, ``!@``, ``?``, ``>``, ``<``, ``!``, ``@``,
+  ``=``, ``%``.
+- ``tasks`` (``tasks.task.list``): ``CTasks::MkOperationFilter`` -- ``=``, ``!=``, ``%``, ``!%``,
+  ``?``, ``><``, ``!><``, ``>=``, ``>``, ``<=``, ``<``, ``!``, plus ``@``/``!@``.
+
+Strings compare like the portal's MySQL ``utf8_unicode_ci`` collation: equality, IN and ranges
+ignore case (SQLite collation ``CI`` registered by the store); LIKE is SQLite's (ASCII
+case-insensitive). A date that cannot be parsed makes its condition match no record (user.get
+docs: "If the value is not recognized as a date, the condition retrieves no records").
 
 Example::
 
@@ -16,17 +34,138 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .api import ApiError
 from .values import parse_date, parse_datetime, to_yn
 
-# Longest prefixes first, so "!=%" wins over "!=" and "!".
-_PREFIXES = ("!=%", "!%=", ">=", "<=", "!=", "!@", "!%", "=%", "%=", ">", "<", "=", "!", "@", "%")
+COLLATE = " COLLATE CI"
+"""Case-insensitive collation of string comparisons (registered on the store's connection)."""
 
-_NEGATIVE = {"!", "!=", "!@", "!%", "!=%", "!%="}
-_LIKE = {"%", "=%", "%=", "!%", "!=%", "!%="}
+# Operator prefix -> (negative, base operation). Base operations: "=", ">", ">=", "<", "<=",
+# "IN", "LIKE" (substring, value without %), "MATCH" (LIKE with the user's own % and _),
+# "BETWEEN", "QUERY" (search expression).
+_ORM_OPS: dict[str, tuple[bool, str]] = {
+    "!><": (True, "BETWEEN"),
+    "!=%": (True, "MATCH"),
+    "!%=": (True, "MATCH"),
+    "!=": (True, "="),
+    "!%": (True, "LIKE"),
+    "><": (False, "BETWEEN"),
+    ">=": (False, ">="),
+    "<=": (False, "<="),
+    "=%": (False, "MATCH"),
+    "%=": (False, "MATCH"),
+    "!@": (True, "IN"),
+    "?": (False, "QUERY"),
+    ">": (False, ">"),
+    "<": (False, "<"),
+    "!": (True, "="),
+    "@": (False, "IN"),
+    "=": (False, "="),
+    "%": (False, "LIKE"),
+}
+_TASK_OPS: dict[str, tuple[bool, str]] = {
+    k: v for k, v in _ORM_OPS.items() if k not in ("!=%", "!%=", "=%", "%=")
+}
+_CRM_BASE: tuple[tuple[str, str], ...] = (
+    (">=", ">="),
+    (">", ">"),
+    ("<=", "<="),
+    ("<", "<"),
+    ("@", "IN"),
+    ("=%", "MATCH"),
+    ("%=", "MATCH"),
+    ("%", "LIKE"),
+    ("?", "QUERY"),
+    ("=", "="),
+)
+
+OPERATORS: dict[str, tuple[str, ...]] = {
+    "crm": (
+        "",
+        "=",
+        "!",
+        "!=",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "@",
+        "!@",
+        "%",
+        "!%",
+        "=%",
+        "%=",
+        "!=%",
+        "!%=",
+        "?",
+        "!?",
+        "+",
+        "!+",
+    ),
+    "orm": ("", *_ORM_OPS),
+    "tasks": ("", *_TASK_OPS),
+}
+"""Operator prefixes each dialect understands (``""`` = plain equality)."""
+
+
+@dataclass(frozen=True)
+class Op:
+    """A parsed filter key: the literal ``prefix``, the ``field``, the base operation."""
+
+    prefix: str
+    field: str
+    base: str
+    negative: bool = False
+    or_null: bool = False
+
+
+def parse_key(key: str, dialect: str = "crm") -> Op:
+    """Split a filter key the way the portal's core does for ``dialect``.
+
+    >>> parse_key("><OPPORTUNITY", "crm")
+    Op(prefix='>', field='<OPPORTUNITY', base='>', negative=False, or_null=False)
+    >>> parse_key("><OPPORTUNITY", "orm").base
+    'BETWEEN'
+    """
+    if dialect == "crm":
+        rest, negative, or_null = key, False, False
+        if rest.startswith("!"):
+            rest, negative = rest[1:], True
+        if rest.startswith("+"):
+            rest, or_null = rest[1:], True
+        for prefix, base in _CRM_BASE:
+            if rest.startswith(prefix):
+                return Op(
+                    key[: len(key) - len(rest) + len(prefix)],
+                    rest[len(prefix) :],
+                    base,
+                    negative,
+                    or_null,
+                )
+        return Op(key[: len(key) - len(rest)], rest, "=", negative, or_null)
+    table = _TASK_OPS if dialect == "tasks" else _ORM_OPS
+    for size in (3, 2, 1):
+        prefix = key[:size]
+        if prefix in table and len(key) > size:
+            negative, base = table[prefix]
+            return Op(prefix, key[size:], base, negative)
+    return Op("", key, "=")
+
+
+def split_key(key: str, dialect: str = "orm") -> tuple[str, str]:
+    """Split a filter key into (operator prefix, field name).
+
+    >>> split_key(">=DEADLINE")
+    ('>=', 'DEADLINE')
+    >>> split_key("TITLE")
+    ('', 'TITLE')
+    """
+    op = parse_key(key, dialect)
+    return op.prefix, op.field
 
 
 @dataclass(frozen=True)
@@ -49,20 +188,6 @@ class Column:
     exact_like: bool = False
     order_sql: str | None = None
     each_sql: str | None = None
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """Split a filter key into (operator prefix, field name).
-
-    >>> split_key(">=DEADLINE")
-    ('>=', 'DEADLINE')
-    >>> split_key("TITLE")
-    ('', 'TITLE')
-    """
-    for prefix in _PREFIXES:
-        if key.startswith(prefix):
-            return prefix, key[len(prefix) :]
-    return "", key
 
 
 def _lookup(name: str, columns: dict[str, Column]) -> Column | None:
@@ -92,18 +217,18 @@ def _convert(value: Any, kind: str, tz: dt.tzinfo) -> Any:
         if value == "":
             return None
         try:
-            return float(value)
+            return float(str(value).replace(",", "."))  # the core swaps a decimal comma
         except (TypeError, ValueError):
             return 0.0
     if kind == "datetime":
         try:
             return parse_datetime(value, tz)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise _Invalid(str(exc)) from exc
     if kind == "date":
         try:
             return parse_date(value, tz)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise _Invalid(str(exc)) from exc
     if kind == "yn":
         try:
@@ -124,71 +249,122 @@ def _is_empty(value: Any, kind: str) -> bool:
     return value == ""
 
 
-def _like_pattern(op: str, value: str) -> str:
-    if op in ("%", "!%"):
-        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return f"%{escaped}%"
-    return value
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _condition(op: str, col: Column, values: list[Any], args: list) -> str | None:
-    """SQL for one ``op`` over ``values`` (already converted); None = no condition."""
+_QUERY_SPLIT = re.compile(r"\s*(\||&|\s)\s*")
+
+
+def _query_sql(expr: str, text: str, args: list) -> str | None:
+    """The core's search syntax (``GetFilterQuery``): words joined by space or ``|`` (OR) and
+    ``&`` (AND), ``~`` negates a word; each word is a substring match."""
+    tokens = [t for t in _QUERY_SPLIT.split(text.strip()) if t and not t.isspace()]
+    groups: list[list[str]] = [[]]
+    for token in tokens:
+        if token == "&":
+            groups.append([])
+        elif token != "|":
+            groups[-1].append(token)
+    ands: list[str] = []
+    for group in groups:
+        ors = []
+        for word in group:
+            negate = word.startswith("~")
+            word = word.lstrip("~")
+            if not word:
+                continue
+            args.append(f"%{_escape_like(word)}%")
+            like = f"{expr} LIKE ? ESCAPE '\\'"
+            ors.append(f"({expr} IS NULL OR NOT {like})" if negate else like)
+        if ors:
+            ands.append(ors[0] if len(ors) == 1 else "(" + " OR ".join(ors) + ")")
+    if not ands:
+        return None
+    return ands[0] if len(ands) == 1 else "(" + " AND ".join(ands) + ")"
+
+
+def _condition(op: Op, col: Column, values: list[Any], args: list, dialect: str) -> str | None:
+    """SQL for one parsed key over ``values`` (already converted); None = no condition."""
     expr = "x.value" if col.each_sql else col.sql
-    if op in _LIKE and col.exact_like:
-        op = "!" if op in _NEGATIVE else "="
-    negative = op in _NEGATIVE
-    base = op.lstrip("!") if negative else op
+    text = col.kind == "str"
+    collate = COLLATE if text else ""
+    base = op.base
+    if base in ("LIKE", "MATCH") and (col.exact_like or col.kind in ("int", "float")):
+        base = "="  # the core turns LIKE into equality on these fields
+    if base == "QUERY" and not text:
+        base = "="
     parts: list[str] = []
     null_matches = False  # the positive condition already matches NULL
-    if base in ("", "=", "@"):
+    if base in ("=", "IN"):
         non_empty = [v for v in values if not _is_empty(v, col.kind)]
-        has_empty = len(non_empty) < len(values)
-        if has_empty:
+        if len(non_empty) < len(values):
             null_matches = True
-            if col.kind in ("int", "float"):
-                parts.append(f"({expr} IS NULL OR {expr} = 0)")
-            else:
-                parts.append(f"({expr} IS NULL OR {expr} = '')")
+            empty = "0" if col.kind in ("int", "float") else "''"
+            parts.append(f"({expr} IS NULL OR {expr} = {empty})")
         if len(non_empty) == 1:
-            parts.append(f"{expr} = ?")
+            parts.append(f"{expr} = ?{collate}")
             args.append(non_empty[0])
         elif non_empty:
-            parts.append(f"{expr} IN ({', '.join('?' * len(non_empty))})")
+            parts.append(f"{expr}{collate} IN ({', '.join('?' * len(non_empty))})")
             args.extend(non_empty)
         if not values:
             parts.append("0")
+    elif base == "BETWEEN":
+        bounds = [v for v in values if v is not None]
+        if len(bounds) != 2:
+            parts.append("0")  # [I] a between needs exactly two bounds
+        else:
+            parts.append(f"{expr} BETWEEN ?{collate} AND ?{collate}")
+            args.extend(bounds)
     elif base in (">", ">=", "<", "<="):
         value = values[0] if values else None
         if value is None:
             return None
-        parts.append(f"{expr} {base} ?")
+        parts.append(f"{expr} {base} ?{collate}")
         args.append(value)
-    else:  # LIKE family: "%", "=%", "%="
+    elif base == "QUERY":
+        for value in values:
+            sql = _query_sql(expr, str(value or ""), args)
+            if sql:
+                parts.append(sql)
+        if not parts:
+            return None
+    else:  # LIKE / MATCH
         for value in values:
             if value is None or value == "":
                 continue
             parts.append(f"{expr} LIKE ? ESCAPE '\\'")
-            args.append(_like_pattern(base if base == "%" else "=%", str(value)))
+            args.append(f"%{_escape_like(str(value))}%" if base == "LIKE" else str(value))
         if not parts:
             return None
     positive = parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+    if op.or_null and not op.negative:
+        positive = f"({col.sql} IS NULL OR {positive})"
     if col.each_sql:
         exists = f"EXISTS (SELECT 1 FROM ({col.each_sql}) x WHERE {positive})"
-        return f"NOT {exists}" if negative else exists
-    if negative:
+        return f"NOT {exists}" if op.negative else exists
+    if op.negative:
         return f"NOT {positive}" if null_matches else f"({col.sql} IS NULL OR NOT {positive})"
     return positive
 
 
 def where_clause(
-    filter: dict, columns: dict[str, Column], tz: dt.tzinfo, *, strict: bool = False
+    filter: dict,
+    columns: dict[str, Column],
+    tz: dt.tzinfo,
+    *,
+    strict: bool = False,
+    dialect: str = "crm",
 ) -> tuple[str, list]:
-    """Translate a legacy filter into ``(sql_condition, args)``; ``"1"`` when nothing applies.
+    """Translate a filter into ``(sql_condition, args)``; ``"1"`` when nothing applies.
 
-    strict=False (legacy lists): unknown keys, numeric keys (nested sub-filters) and ``LOGIC`` are
-    silently dropped, as are unparseable date values. strict=True: unknown keys and bad values raise
-    :class:`ApiError` with code ``INVALID_ARG_VALUE`` (callers may catch and re-word it; the field
-    name is in ``exc.field``).
+    ``dialect`` chooses the operator set (module docstring). strict=False (legacy lists):
+    unknown keys -- including keys an operator the dialect lacks turns into an unknown field,
+    like ``><X`` in ``crm`` --, numeric keys (nested sub-filters) and ``LOGIC`` are silently
+    dropped; an unparseable date matches no record. strict=True: unknown keys and bad values
+    raise :class:`ApiError` with code ``INVALID_ARG_VALUE`` (callers may catch and re-word it;
+    the field name is in ``exc.field``).
 
     >>> where_clause({"@ID": [1, 2], "LOGIC": "OR", "0": {"ID": 3}}, {"ID": Column("id", "int")}, dt.timezone.utc)
     ('id IN (?, ?)', [1, 2])
@@ -199,8 +375,9 @@ def where_clause(
         key = str(raw_key)
         if key.strip().lstrip("-").isdigit() or key.upper() == "LOGIC":
             continue  # nested sub-filters / LOGIC: not supported by legacy lists
-        op, name = split_key(key.strip())
-        col = _lookup(name.strip(), columns)
+        op = parse_key(key.strip(), dialect)
+        name = op.field.strip()
+        col = _lookup(name, columns)
         if col is None:
             if strict:
                 err = ApiError(
@@ -220,8 +397,9 @@ def where_clause(
                 )
                 err.field = name  # type: ignore[attr-defined]
                 raise err from None
+            conditions.append("0")  # an unrecognised date retrieves no records (docs)
             continue
-        cond = _condition(op, col, converted, args)
+        cond = _condition(op, col, converted, args, dialect)
         if cond is not None:
             conditions.append(cond)
     return (" AND ".join(conditions) if conditions else "1"), args
@@ -232,6 +410,7 @@ def order_clause(order: dict, columns: dict[str, Column], default: str = "") -> 
 
     Field names are matched like filter keys; unknown fields are dropped; the direction is ASC
     when it reads ``asc`` in any case, DESC otherwise. ``default`` is returned when nothing applies.
+    Strings sort case-insensitively, like MySQL.
 
     >>> order_clause({"ID": "whatever"}, {"ID": Column("t.id", "int")})
     't.id DESC'
@@ -242,5 +421,6 @@ def order_clause(order: dict, columns: dict[str, Column], default: str = "") -> 
         if col is None or col.each_sql:
             continue
         word = "ASC" if str(direction).strip().upper() == "ASC" else "DESC"
-        parts.append(f"{col.order_sql or col.sql} {word}")
+        collate = COLLATE if col.kind == "str" and not col.order_sql else ""
+        parts.append(f"{col.order_sql or col.sql}{collate} {word}")
     return ", ".join(parts) if parts else default

@@ -28,6 +28,12 @@ def register_schema(ddl: str) -> None:
         SCHEMAS.append(ddl)
 
 
+def _compare_ci(a: str, b: str) -> int:
+    """Case-insensitive collation (``COLLATE CI``) like a portal's MySQL ``*_ci`` collation."""
+    a, b = a.casefold(), b.casefold()
+    return (a > b) - (a < b)
+
+
 class Store:
     """The sandbox database: a single SQLite connection plus the lock that serialises access."""
 
@@ -37,6 +43,7 @@ class Store:
         self.closed = False
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
+        self.db.create_collation("CI", _compare_ci)  # MySQL utf8_unicode_ci-like string matching
         self.db.execute(
             "PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY"
         )

@@ -59,6 +59,7 @@ __all__ = [
 
 # longest first, so "!=%" wins over "!=" and "!"
 OPERATORS = (
+    "!><",
     "!=%",
     "!%=",
     "><",
@@ -75,7 +76,34 @@ OPERATORS = (
     "!",
     "@",
     "%",
+    "?",
 )
+
+# What each list method's core really evaluates (docs/sandbox.md "Filters"): legacy CRM lists parse
+# keys with CSqlUtil::GetFilterOperation (no between: "><X" names an unknown field "<X" and the
+# portal silently drops the condition); user.get reads at most two operator characters; tasks use
+# CTasks::MkOperationFilter. Anything outside a method's set would be ignored or misread by the
+# portal, so it is refused here.
+_ALL = frozenset(OPERATORS) | {""}
+METHOD_OPERATORS: dict[str, frozenset[str]] = {
+    "crm": _ALL - {"><", "!><"},
+    "user.get": _ALL - {"!><", "!=%", "!%="},
+    "tasks.task.list": _ALL - {"=%", "%=", "!=%", "!%="},
+}
+
+
+def method_operators(list_method: str) -> frozenset[str]:
+    """Filter operator prefixes ``list_method`` evaluates (``""`` = equality).
+
+    >>> "><" in method_operators("crm.deal.list")
+    False
+    """
+    if list_method in METHOD_OPERATORS:
+        return METHOD_OPERATORS[list_method]
+    legacy_crm = list_method.startswith("crm.") and not list_method.startswith(
+        ("crm.item.", "crm.type.", "crm.stagehistory.")
+    )
+    return METHOD_OPERATORS["crm"] if legacy_crm else _ALL
 
 
 class FilterError(ValidationError):
@@ -394,6 +422,14 @@ def encode_filter(
             out[key] = value
             continue
         op, name = split_operator(key)
+        allowed = method_operators(ent.list_method)
+        if op not in allowed:
+            hint = " (use '>=' and '<=' on the same field)" if "><" in op else ""
+            raise FilterError(
+                f"{ent.list_method} does not support the filter operator {op!r} in {key!r}: the "
+                f"portal would ignore or misread the condition{hint}",
+                key=key,
+            )
         spec = specs.get(name)
         if name in ent.extra_filter_keys:
             out[key] = value

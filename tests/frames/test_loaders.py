@@ -154,3 +154,13 @@ def test_refresh_keeps_filter_and_select(client):
     assert list(again.columns) == list(deals.columns)
     assert again.attrs["bitrix"]["filter"] == deals.attrs["bitrix"]["filter"]
     assert (again["CATEGORY_ID"] == 0).all()
+
+
+def test_filter_operator_the_method_lacks_is_refused(client):
+    with pytest.raises(FilterError, match="'>=' and '<='"):
+        frames.load(client, "deal", filter={"><OPPORTUNITY": [1, 2]})
+    deals = frames.load(client, "deal", filter={"?TITLE": "a | e", ">=OPPORTUNITY": 0})
+    assert len(deals) > 0
+    assert deals["TITLE"].str.contains("a|e", case=False).all()
+    users = frames.load(client, "user", filter={"><ID": [1, 2]})
+    assert sorted(users.index.tolist()) == [1, 2]

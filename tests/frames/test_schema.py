@@ -251,12 +251,25 @@ def test_filter_encoding(deal_specs):
         {"0": {"STAGE_ID": "WON"}},
         {"STAGE_ID": "Unknown stage"},
         {"PHONE_PRIMARY": "1"},
+        {"><OPPORTUNITY": [1, 2]},  # legacy CRM lists have no between: the portal drops it
+        {"!><OPPORTUNITY": [1, 2]},
     ],
 )
 def test_bad_filters_raise_typed_errors(deal_specs, bad):
     with pytest.raises(FilterError) as info:
         encode_filter("deal", deal_specs, bad)
     assert isinstance(info.value, ValidationError)
+
+
+def test_filter_operators_follow_the_list_method():
+    from bitrix_frames.schema.to_api import method_operators
+
+    assert "><" not in method_operators("crm.deal.list")
+    assert "?" in method_operators("crm.deal.list") and "!=%" in method_operators("crm.lead.list")
+    assert "><" in method_operators("user.get") and "!><" not in method_operators("user.get")
+    assert "><" in method_operators("tasks.task.list")
+    assert "=%" not in method_operators("tasks.task.list")
+    assert "><" in method_operators("crm.item.list")
 
 
 def test_select_checked(deal_specs, dicts):

@@ -115,8 +115,10 @@ def test_legacy_drops_unknown_numeric_and_logic(store):
     assert where_clause({}, COLS, TZ) == ("1", [])
 
 
-def test_bad_date_dropped_in_legacy_and_rejected_when_strict(store):
-    assert ids(store, {">CREATED": "not a date"}) == [1, 2, 3, 4, 5]
+def test_bad_date_matches_nothing_in_legacy_and_rejected_when_strict(store):
+    # user.get docs: "If the value is not recognized as a date, the condition retrieves no records"
+    assert ids(store, {">CREATED": "not a date"}) == []
+    assert ids(store, {"!DAY": "32.13.2024"}) == []
     with pytest.raises(ApiError) as exc:
         where_clause({">CREATED": "not a date"}, COLS, TZ, strict=True)
     assert exc.value.code == "INVALID_ARG_VALUE"
@@ -135,7 +137,8 @@ def test_lowercase_field_names_resolve(store):
 
 def test_order_clause():
     assert order_clause({"id": "asc"}, COLS) == "t.id ASC"
-    assert order_clause({"ID": "Asc", "NAME": "desc"}, COLS) == "t.id ASC, t.name DESC"
+    # strings sort case-insensitively, like MySQL
+    assert order_clause({"ID": "Asc", "NAME": "desc"}, COLS) == "t.id ASC, t.name COLLATE CI DESC"
     assert order_clause({"ID": "whatever"}, COLS) == "t.id DESC"  # anything not ASC is DESC
     assert order_clause({"STAGE": "ASC"}, COLS) == "t.stage_sort ASC"
     assert order_clause({"NOPE": "ASC"}, COLS, "t.id ASC") == "t.id ASC"
@@ -212,3 +215,69 @@ def test_keyset_export_uses_primary_key():
     rows, total, nxt = fetch_page(call, from_sql="k", where=where, args=args, order_by="k.id ASC")
     assert [r["id"] for r in rows][:2] == [99_901, 99_902] and len(rows) == 50
     assert (total, nxt, call.rows_counted) == (0, None, 0)
+
+
+# --- operator dialects (issue 16; sources in docs/sandbox.md "Filters") ---------------------------
+
+
+def test_crm_dialect_has_no_between_the_key_names_an_unknown_field(store):
+    # CSqlUtil::GetFilterOperation reads "><AMOUNT" as ">" on field "<AMOUNT": dropped
+    assert ids(store, {"><AMOUNT": [10, 200]}) == [1, 2, 3, 4, 5]
+    assert ids(store, {"!><AMOUNT": [10, 200]}) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("dialect", ["orm", "tasks"])
+def test_orm_and_tasks_between(store, dialect):
+    assert ids(store, {"><AMOUNT": [10, 200]}, dialect=dialect) == [3, 4]
+    assert ids(store, {"!><AMOUNT": [10, 200]}, dialect=dialect) == [1, 2, 5]
+    assert ids(store, {"><DAY": ["2024-02-01", "2024-03-15"]}, dialect=dialect) == [2, 3]
+    assert ids(store, {"><NAME": ["i", "j"]}, dialect=dialect) == [1, 4]  # case-insensitive
+    assert ids(store, {"><AMOUNT": [10]}, dialect=dialect) == []  # not two bounds
+
+
+@pytest.mark.parametrize("dialect", ["crm", "orm", "tasks"])
+def test_string_equality_and_in_ignore_case(store, dialect):
+    assert ids(store, {"NAME": "IVAN"}, dialect=dialect) == [1]
+    assert ids(store, {"@NAME": ["OLGA", "ivan"]}, dialect=dialect) == [1, 5]
+    assert ids(store, {"STAGE": "won"}, dialect=dialect) == [2]
+    assert ids(store, {"!NAME": "ivAN"}, dialect=dialect) == [2, 3, 4, 5]
+    assert ids(store, {">NAME": "IRINA_X"}, dialect=dialect) == [1, 5]
+
+
+def test_like_family_on_every_kind(store):
+    assert ids(store, {"%NAME": "RIN"}) == [4]
+    assert ids(store, {"=%NAME": "i%"}) == [1, 4]
+    assert ids(store, {"%=NAME": "%a"}) == [5]
+    assert ids(store, {"!%NAME": "i"}) == [2, 3, 5]
+    assert ids(store, {"!=%NAME": "i%"}) == [2, 3, 5]
+    assert ids(store, {"%AMOUNT": "20"}) == [4]  # LIKE on numbers is equality (core)
+    assert ids(store, {"%STAGE": "NE"}) == []  # exact_like: equality
+    assert ids(store, {"%TAG": "b"}) == [1, 3]
+
+
+def test_query_operator_search_syntax(store):
+    assert ids(store, {"?NAME": "iva | olg"}) == [1, 5]
+    assert ids(store, {"?NAME": "i & x"}) == [4]
+    assert ids(store, {"?ID": "3"}) == [3]  # non-strings: equality (core)
+
+
+def test_or_null_prefix_in_crm(store):
+    assert ids(store, {"+>AMOUNT": 100}) == [2, 3, 5]
+
+
+def test_user_get_ignores_three_character_operators():
+    import requests
+
+    from bitrix_frames.sandbox import Sandbox
+
+    with Sandbox(deals=10, limits=False) as sb:
+
+        def total(flt):
+            body = requests.post(sb.webhook_url + "user.get", json={"FILTER": flt}, timeout=30)
+            return body.json()["total"]
+
+        everyone = total({})
+        some = total({"><ID": [1, 3]})
+        assert some == 3
+        assert total({"!><ID": [1, 3]}) == everyone  # "!>" + field "<ID": unknown, dropped
+        assert total({"NAME": "%"}) == 0

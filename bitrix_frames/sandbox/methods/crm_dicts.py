@@ -244,7 +244,7 @@ def category_list(call: Call, params: dict) -> Page:
     order = params.get("order") or {}
     if not isinstance(flt, dict) or not isinstance(order, dict):
         raise ApiError("Invalid filter or order", "INVALID_ARG_VALUE")
-    where, args = where_clause(flt, _CATEGORY_COLUMNS, call.config.tz, strict=True)
+    where, args = where_clause(flt, _CATEGORY_COLUMNS, call.config.tz, strict=True, dialect="orm")
     order_by = order_clause(order, _CATEGORY_COLUMNS, "sort ASC")
     rows = call.store.query(
         f"SELECT * FROM crm_category WHERE entity_type_id = ? AND {where}"

@@ -486,7 +486,7 @@ def _filter_sql(call: Call, flt: dict) -> tuple[str, list]:
         key = str(raw_key).strip()
         if key.startswith("::"):
             continue
-        op, name = split_key(key)
+        op, name = split_key(key, "tasks")
         name = upper_name(name)
         if name == "STATUS" and op in ("", "=", "!", "!=", "@", "!@"):
             values = list(value.values()) if isinstance(value, dict) else value
@@ -498,14 +498,18 @@ def _filter_sql(call: Call, flt: dict) -> tuple[str, list]:
             args.extend(part_args)
         elif name == "STATUS":
             rest[f"{op}REAL_STATUS"] = value
-        elif name == "TITLE" and op == "":
-            rest["=%TITLE"] = value
+        elif name == "TITLE" and op == "":  # a plain TITLE is a LIKE pattern (% and _)
+            sql, like_args = where_clause(
+                {"=%TITLE": value}, COLUMNS, call.config.tz, dialect="orm"
+            )
+            conds.append(sql)
+            args.extend(like_args)
         elif name == "ONLY_ROOT_TASKS":
             if str(value).upper() == "Y":
                 conds.append("(t.parent_id IS NULL OR t.parent_id = 0)")
         else:
             rest[f"{op}{name}"] = value
-    where, rest_args = where_clause(rest, COLUMNS, call.config.tz)
+    where, rest_args = where_clause(rest, COLUMNS, call.config.tz, dialect="tasks")
     return " AND ".join([where, *conds]), rest_args + args
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -200,12 +201,17 @@ def _select_keys(select: Any) -> set[str] | None:
     return keys
 
 
+_LEADING_OP = re.compile(r"^\W*")
+
+
 def _filter_sql(flt: dict, tz: dt.tzinfo) -> tuple[str, list]:
     """Special keys (ACTIVE, NAME_SEARCH/FIND) by hand, the rest through the list engine."""
     rest: dict = {}
     conds: list[str] = []
     args: list = []
     for raw_key, value in flt.items():
+        if len(_LEADING_OP.match(str(raw_key).strip()).group(0)) > 2:
+            continue  # the core reads at most two operator characters: "!><X" names field "<X"
         op, name = split_key(str(raw_key).strip())
         name = name.upper()
         if name == "ACTIVE":
@@ -216,7 +222,7 @@ def _filter_sql(flt: dict, tz: dt.tzinfo) -> tuple[str, list]:
                 args.extend([f"{word}%"] * 4 + [f"%{word}%"])
         else:
             rest[f"{op}{name}"] = value
-    where, rest_args = where_clause(rest, COLUMNS, tz)
+    where, rest_args = where_clause(rest, COLUMNS, tz, dialect="orm")
     return " AND ".join([where, *conds]), rest_args + args
 
 
