@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .encoding import command
-from .errors import BitrixError, from_envelope
+from .envelope import check_time, count, show
+from .errors import BitrixError, MalformedResponse, from_envelope
 
 MAX_COMMANDS = 50
 
@@ -83,25 +84,40 @@ def request_body(commands: dict[str, Command], *, halt: bool) -> dict[str, Any]:
     return {"halt": 1 if halt else 0, "cmd": {name: encode(c) for name, c in commands.items()}}
 
 
-def _as_map(value: Any) -> dict:
+def _as_map(value: Any, name: str = "", method: str | None = None) -> dict:
     if isinstance(value, dict):
         return value
     if isinstance(value, list):  # PHP: a map keyed 0..n-1 is emitted as a list; empty map as []
         return {str(i): v for i, v in enumerate(value)}
-    return {}
+    if value is None:
+        return {}
+    raise MalformedResponse(f"batch {name} is {show(value)}, not an object", method=method)
 
 
 def parse(envelope: Any, commands: dict[str, Command]) -> BatchResult:
-    """Split a batch envelope's ``result`` into a :class:`BatchResult`."""
+    """Split a batch envelope's ``result`` into a :class:`BatchResult`.
+
+    Fields of the wrong type (``result_total: {"a": "many"}``, a string ``result``) raise
+    :class:`~bitrix_frames.errors.MalformedResponse`."""
     inner = envelope.get("result") if isinstance(envelope, dict) else None
-    inner = inner if isinstance(inner, dict) else {}
+    if not isinstance(inner, dict):
+        raise MalformedResponse(f"batch result is {show(inner)}, not an object", method="batch")
     out = BatchResult(
-        result=_as_map(inner.get("result")),
-        total={k: int(v) for k, v in _as_map(inner.get("result_total")).items()},
-        next={k: int(v) for k, v in _as_map(inner.get("result_next")).items()},
-        time=_as_map(inner.get("result_time")),
+        result=_as_map(inner.get("result"), "result", "batch"),
+        total={
+            k: count(v, f"result_total[{k}]", "batch")
+            for k, v in _as_map(inner.get("result_total"), "result_total", "batch").items()
+        },
+        next={
+            k: count(v, f"result_next[{k}]", "batch")
+            for k, v in _as_map(inner.get("result_next"), "result_next", "batch").items()
+        },
+        time={
+            k: check_time(v, f"result_time[{k}]", "batch")
+            for k, v in _as_map(inner.get("result_time"), "result_time", "batch").items()
+        },
     )
-    for name, body in _as_map(inner.get("result_error")).items():
+    for name, body in _as_map(inner.get("result_error"), "result_error", "batch").items():
         cmd = commands.get(name)
         out.errors[name] = from_envelope(body, method=method_of(cmd) if cmd else None)
     return out

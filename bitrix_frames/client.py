@@ -23,6 +23,7 @@ from typing import Any
 
 from . import batch as batching
 from .batch import BatchResult, Command
+from .envelope import check_success
 from .errors import (
     AmbiguousWriteError,
     ApiError,
@@ -34,7 +35,13 @@ from .errors import (
 )
 from .policy import ambiguous, backoff, is_read, not_executed, retryable
 from .throttle import OperatingWatch, shared_bucket
-from .transport import DEFAULT_TIMEOUT, Transport
+from .transport import (
+    DEFAULT_MAX_DECODED_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    Proxies,
+    Transport,
+)
 from .webhook import Webhook, parse_webhook
 
 log = logging.getLogger(__name__)
@@ -49,7 +56,16 @@ class Client:
         url: the webhook; ``None`` reads ``BITRIX_WEBHOOK_URL`` (environment or ``.env``).
         rate, burst: the portal's leaky bucket (2/50 by default, Enterprise 5/250). Shared by
             every Client of the same webhook in this process.
-        timeout: ``(connect, read)`` seconds per HTTP request.
+        timeout: ``(connect, read)`` seconds per socket operation.
+        deadline: seconds for one whole HTTP exchange (connect + request + the whole body);
+            ``None``: connect + read timeout. A response still arriving then raises
+            :class:`~bitrix_frames.errors.DeadlineExceeded`.
+        max_response_bytes, max_decoded_bytes: caps on one response body on the wire (32 MiB) and
+            after gzip/deflate (64 MiB); above them :class:`~bitrix_frames.errors.ResponseTooLarge`.
+        verify: ``True``/``False``/CA bundle path; ``None`` reads ``REQUESTS_CA_BUNDLE``,
+            ``CURL_CA_BUNDLE``, ``SSL_CERT_FILE``, ``SSL_CERT_DIR``.
+        proxies: a proxy URL, a requests-style mapping, ``False`` for none; ``None`` reads
+            ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``. Loopback hosts never use a proxy.
         max_retries: attempts after the first for retryable failures.
         operating_limit: the portal's per-method operating-time limit (seconds per 10 minutes).
         max_workers: parallel request chains used by :meth:`list`.
@@ -71,12 +87,24 @@ class Client:
         max_retries: int = 8,
         operating_limit: float = 480.0,
         max_workers: int = 8,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+        verify: bool | str | None = None,
+        proxies: Proxies = None,
     ) -> None:
         self.webhook = url if isinstance(url, Webhook) else parse_webhook(url)
         self.max_retries = max_retries
         self.max_workers = max(1, int(max_workers))
         self._transport = Transport(
-            self.webhook, timeout=timeout, pool_size=max(16, 2 * max_workers)
+            self.webhook,
+            timeout=timeout,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            max_decoded_bytes=max_decoded_bytes,
+            verify=verify,
+            proxies=proxies,
+            pool_size=max(16, 2 * max_workers),
         )
         # The key holds the secret but lives only in this process's memory, never shown.
         self._bucket = shared_bucket(self.webhook.base_url, rate, burst)
@@ -154,10 +182,9 @@ class Client:
             self._count("http_requests")
             try:
                 status, envelope = self._transport.post(method, body)
-                if status >= 400 or not isinstance(envelope, dict) or "error" in envelope:
+                if status >= 400 or (isinstance(envelope, dict) and "error" in envelope):
                     raise from_envelope(envelope, status=status, method=method)
-                if "result" not in envelope:
-                    raise from_envelope({"error": "", "error_description": "no result"}, status=500)
+                envelope = check_success(envelope, method=method)
                 self.watch.report(method, envelope.get("time"))
                 return envelope
             except BitrixError as err:

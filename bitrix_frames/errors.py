@@ -18,6 +18,10 @@ Hierarchy::
     +-- ValidationError        (also ValueError; the write-back layer subclasses it)
     |   +-- BadValue           (one value the API would not accept; schema.to_api)
     +-- TransportError
+    |   +-- DeadlineExceeded   (the whole exchange took longer than the deadline)
+    |   +-- ResponseTooLarge   (body above the size caps, on the wire or decompressed)
+    |   +-- MalformedResponse  (not JSON, hostile JSON, or an envelope of the wrong shape)
+    |   +-- RedirectError      (a redirect to another origin, or a redirect loop)
     +-- AmbiguousWriteError
     +-- IncompleteReadError
     +-- ApiError
@@ -43,6 +47,10 @@ __all__ = [
     "ValidationError",
     "BadValue",
     "TransportError",
+    "DeadlineExceeded",
+    "ResponseTooLarge",
+    "MalformedResponse",
+    "RedirectError",
     "AmbiguousWriteError",
     "IncompleteReadError",
     "ApiError",
@@ -143,6 +151,38 @@ class TransportError(BitrixError):
         super().__init__(description, **kw)
         self.sent = sent
         """False only when the request provably never reached the server."""
+
+
+class DeadlineExceeded(TransportError):
+    """The exchange (connect, request and the whole response body) outlived the deadline.
+
+    Not retried: a server that trickles its answer would do it again. A write that ends this way
+    may have executed (the Client raises :class:`AmbiguousWriteError` from it).
+    """
+
+
+class ResponseTooLarge(TransportError):
+    """The response body is above ``max_response_bytes`` (on the wire) or ``max_decoded_bytes``
+    (after gzip/deflate); reading stopped there. Not retried."""
+
+
+class MalformedResponse(TransportError):
+    """The answer is not a usable Bitrix24 response: not JSON, not UTF-8, nested too deeply,
+    non-finite or out-of-range numbers, or envelope fields (``result``, ``total``, ``next``,
+    ``time``) of the wrong type. Not retried."""
+
+
+class RedirectError(TransportError):
+    """A redirect to another origin (scheme, host or port), a redirect loop, or one without
+    ``Location``. Nothing was sent to the new address and the client's target is unchanged;
+    the message shows only the target's origin. If the portal really moved, connect with its
+    new webhook URL.
+
+    Example::
+
+        >>> str(RedirectError("redirect to https://new.example:443 refused", status=302))
+        '(HTTP 302): redirect to https://new.example:443 refused'
+    """
 
 
 class AmbiguousWriteError(BitrixError):

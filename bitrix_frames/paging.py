@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .batch import BatchResult, Command
-from .errors import ApiError, BitrixError, IncompleteReadError, ValidationError
+from .envelope import show
+from .errors import ApiError, BitrixError, IncompleteReadError, MalformedResponse, ValidationError
 from .policy import backoff, not_executed, retryable
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 PAGE = 50
 MAX_COMMANDS = 50
+MAX_TOTAL = 10**8
+"""A larger ``total`` comes from a broken or hostile server, not from a CRM."""
 
 
 @dataclass(frozen=True)
@@ -75,18 +78,33 @@ class ReadConsistencyWarning(UserWarning):
     """The number of matching rows changed while a list was read."""
 
 
-def unwrap(result: Any, path: str | None) -> list:
-    """The rows inside one list result (``[]`` for PHP's empty-map ``[]``)."""
-    if path is not None and isinstance(result, dict):
-        result = result.get(path, [])
-    if isinstance(result, list):
-        return result
-    if isinstance(result, dict):
-        lists = [v for v in result.values() if isinstance(v, list)]
-        if len(lists) == 1 and len(result) == 1:
-            return lists[0]
-        return list(result.values())
-    return []
+def unwrap(result: Any, path: str | None, method: str | None = None) -> list[dict]:
+    """The rows inside one list result (``[]`` for PHP's empty-map ``[]``).
+
+    A result that holds no rows (a string, a number, ``null``, rows that are not objects) raises
+    :class:`~bitrix_frames.errors.MalformedResponse`: an empty list would pass for "no rows"."""
+    found = result
+    if path is not None and isinstance(result, dict) and path in result:
+        found = result[path]
+    if isinstance(found, dict):
+        lists = [v for v in found.values() if isinstance(v, list)]
+        found = lists[0] if len(lists) == 1 and len(found) == 1 else list(found.values())
+    if not isinstance(found, list):
+        raise MalformedResponse(f"list result is {show(found)}, not a list of rows", method=method)
+    for row in found:
+        if not isinstance(row, dict):
+            raise MalformedResponse(f"list row is {show(row)}, not an object", method=method)
+    return found
+
+
+def row_id(row: dict, key: str, method: str | None = None) -> int:
+    """The integer id of one row, or :class:`MalformedResponse`."""
+    value = row.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) <= 21:
+        return int(value)
+    raise MalformedResponse(f"row {key} is {show(value)}, not an id", method=method)
 
 
 def _progress_enabled(progress: bool | None) -> bool:
@@ -229,7 +247,8 @@ class _Keyset:
         return p
 
     def _ids(self, result: Any) -> list[int]:
-        return [int(r[self.shape.row_id]) for r in unwrap(result, self.shape.rows_path)]
+        rows = unwrap(result, self.shape.rows_path, self.method)
+        return [row_id(r, self.shape.row_id, self.method) for r in rows]
 
     def _count_call(self) -> tuple[str, dict]:
         return (self.method, self._params(self.filter, start=0, select=[self.shape.id_key]))
@@ -260,7 +279,7 @@ class _Keyset:
         for name in ("lo", "hi", "n"):
             if name in res.errors:
                 raise res.errors[name]
-        lo_ids, hi_ids = self._ids(res.result["lo"]), self._ids(res.result["hi"])
+        lo_ids, hi_ids = self._ids(res.result.get("lo")), self._ids(res.result.get("hi"))
         total = int(res.total.get("n", 0))
         if not lo_ids:
             _check(0, total, self.recount, self.method)
@@ -280,7 +299,7 @@ class _Keyset:
         last = None
         for part in parts:
             for row in part:
-                rid = int(row[self.shape.row_id])
+                rid = row_id(row, self.shape.row_id, self.method)
                 if last is not None and rid <= last:
                     continue  # duplicate (cannot happen with disjoint ranges; cheap to guard)
                 rows.append(row)
@@ -351,11 +370,11 @@ class _Keyset:
             name = f"c{i}"
             if name in res.errors:
                 return rows, after, False, res.errors[name]
-            page = unwrap(res.result.get(name), self.shape.rows_path)
+            page = unwrap(res.result.get(name), self.shape.rows_path, self.method)
             rows.extend(page)
             self.bar.update(len(page))
             if page:
-                after = int(page[-1][self.shape.row_id])
+                after = row_id(page[-1], self.shape.row_id, self.method)
             if len(page) < PAGE or (upto is not None and after >= upto):
                 return rows, after, True, None
         return rows, after, False, None
@@ -427,23 +446,25 @@ def _offset(
     path = ROWS_PATH.get(method.lower())
     base = _offset_params(method, filter, select, order, params)
     first = client.call_raw(method, {**base, "start": 0})
-    rows = unwrap(first.get("result"), path)
+    rows = unwrap(first.get("result"), path, method)
     total = int(first.get("total") or 0)
     bar.total(total or len(rows))
     bar.update(len(rows))
     nxt = first.get("next")
     if nxt is None:
         return rows
-    starts = list(range(int(nxt), total, PAGE))
-    groups = [starts[i : i + MAX_COMMANDS] for i in range(0, len(starts), MAX_COMMANDS)]
+    if total > MAX_TOTAL:
+        raise MalformedResponse(f"total {total} is not a plausible row count", method=method)
+    step = PAGE * MAX_COMMANDS
+    groups = [range(s, min(s + step, total), PAGE) for s in range(int(nxt), total, step)]
 
-    def fetch(group: list[int]) -> list[dict]:
+    def fetch(group: range) -> list[dict]:
         res = client.batch({f"p{s}": (method, {**base, "start": s}) for s in group})
         out: list[dict] = []
         for s in group:
             if f"p{s}" in res.errors:
                 raise res.errors[f"p{s}"]
-            page = unwrap(res.result.get(f"p{s}"), path)
+            page = unwrap(res.result.get(f"p{s}"), path, method)
             bar.update(len(page))
             out.extend(page)
         return out

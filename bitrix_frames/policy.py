@@ -18,8 +18,12 @@ from collections.abc import Iterable
 
 from .errors import (
     BitrixError,
+    DeadlineExceeded,
+    MalformedResponse,
     OperationTimeLimit,
     QueryLimitExceeded,
+    RedirectError,
+    ResponseTooLarge,
     ServerError,
     TransportError,
 )
@@ -47,6 +51,8 @@ READ_VERBS = frozenset(
     }
 )
 _NO_RETRY_CODES = frozenset({"overload_limit", "portal_deleted"})
+# The same server would answer the same way again: a trickle, a bomb, garbage, a foreign redirect.
+_FINAL = (DeadlineExceeded, ResponseTooLarge, MalformedResponse, RedirectError)
 
 
 def is_read(method: str, commands: Iterable[str] = ()) -> bool:
@@ -66,6 +72,8 @@ def not_executed(error: BitrixError) -> bool:
 
 def retryable(error: BitrixError, read: bool) -> bool:
     """Whether the call that failed with ``error`` may be sent again."""
+    if isinstance(error, _FINAL):
+        return False
     if not_executed(error):
         return True
     if not read:
@@ -76,8 +84,10 @@ def retryable(error: BitrixError, read: bool) -> bool:
 
 
 def ambiguous(error: BitrixError) -> bool:
-    """A write failed this way may have executed (lost response, timeout, 5xx)."""
-    if not_executed(error):
+    """A write failed this way may have executed (lost response, timeout, 5xx).
+
+    A redirect is not: the server declined the request and said where to send it instead."""
+    if isinstance(error, RedirectError) or not_executed(error):
         return False
     if isinstance(error, ServerError):
         return error.code.lower() not in _NO_RETRY_CODES
