@@ -34,13 +34,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .entities import entity as _entity
-from .errors import ValidationError
 from .frames import load, load_with
 from .schema.specs import STRING_DTYPE
+from .schema.to_arrow import META_KEY, frame_to_table, table_to_frame
 
 __all__ = ["cache_path", "cached_load", "export", "read_parquet", "refresh_frame", "write_parquet"]
 
-META_KEY = b"bitrix_frames"
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 
 
@@ -59,7 +58,10 @@ def _object_columns(df: pd.DataFrame) -> list[str]:
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a typed frame (dtypes + ``attrs``) to Parquet atomically.
+    """Write a typed frame to Parquet atomically, in the dataset's Arrow schema.
+
+    Plain ``pd.read_parquet``, pyarrow, DuckDB and Polars read the file with real types (see
+    :mod:`bitrix_frames.schema.to_arrow`); :func:`read_parquet` gives back the identical frame.
 
     Example::
 
@@ -68,25 +70,7 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    json_cols = _object_columns(df)
-    plain = df.copy()
-    plain.attrs = {}
-    for col in json_cols:
-        plain[col] = pd.array(
-            [None if v is None else json.dumps(v, default=_json_default) for v in df[col].tolist()],
-            dtype="string",
-        )
-    table = pa.Table.from_pandas(plain, preserve_index=True)
-    # pyarrow brings back int-valued categoricals as plain ints: keep every categories list
-    cats = {
-        c: df[c].cat.categories.tolist()
-        for c in df.columns
-        if isinstance(df[c].dtype, pd.CategoricalDtype)
-    }
-    extra = {"attrs": df.attrs, "json_columns": json_cols, "categories": cats}
-    meta = dict(table.schema.metadata or {})
-    meta[META_KEY] = json.dumps(extra, default=_json_default).encode()
-    table = table.replace_schema_metadata(meta)
+    table = frame_to_table(df)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
     tmp.replace(path)
@@ -94,7 +78,7 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _restore_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """``string`` columns back to pyarrow storage.
+    """``string`` columns back to pyarrow storage (files of format 1).
 
     pandas 2.2 rebuilds the ``string`` dtype named in the Parquet pandas metadata with Python
     storage; the frames never hold Python-storage strings, so any such column came from there.
@@ -110,10 +94,8 @@ def _restore_strings(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
-    """Read a frame written by :func:`write_parquet` (dtypes, JSON columns and attrs restored)."""
-    table = pq.read_table(Path(path).expanduser())
-    extra = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+def _read_format1(table: pa.Table, extra: dict) -> pd.DataFrame:
+    """Files written before the Arrow schema (JSON text lists, categories in our metadata)."""
     df = _restore_strings(table.to_pandas())
     for col in extra.get("json_columns", []):
         if col in df.columns:
@@ -134,6 +116,27 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
         df.index = df.index.astype("Int64")
     df.attrs = extra.get("attrs") or {}
     return df
+
+
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    """Read a frame written by :func:`write_parquet`, or a partitioned export directory
+    (:func:`bitrix_frames.export.export`), with every dtype, category and ``attrs`` restored.
+
+    Example::
+
+        >>> read_parquet("deals.parquet").equals(deals)
+        True
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        from .datasets import read_dataset
+
+        return read_dataset(path)
+    table = pq.read_table(path)
+    extra = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+    if extra.get("format") is None:
+        return _read_format1(table, extra)
+    return table_to_frame(table)
 
 
 def _url_key(client: Any) -> str:
@@ -264,28 +267,18 @@ def cached_load(
 
 
 def export(client: Any, entity: str, out_path: str | Path, **load_kw: Any) -> Path:
-    """``bitrix-frames export ENTITY --out FILE.parquet|csv``: load and write one entity.
+    """``bitrix-frames export ENTITY --out FILE.parquet|csv|xlsx``: stream one entity to a file
+    (see :func:`bitrix_frames.datasets.export`; ``partition_by=COL`` writes a directory).
 
-    Parquet keeps dtypes and metadata; CSV gets codes as text, list columns as JSON.
+    Parquet keeps dtypes and metadata; CSV gets codes as text, list columns as JSON; xlsx labels.
 
     Example::
 
         >>> export(client, "deal", "deals.csv")
         PosixPath('deals.csv')
     """
+    from .datasets import export as stream_export
+
     out = Path(out_path).expanduser()
-    df = load(client, entity, **load_kw)
-    if out.suffix.lower() == ".parquet":
-        return write_parquet(df, out)
-    if out.suffix.lower() != ".csv":
-        raise ValidationError(
-            f"export writes .parquet or .csv files, not {out.suffix or 'no suffix'!r}"
-        )
-    flat = df.copy()
-    for col in _object_columns(df):
-        flat[col] = [
-            None if v is None else json.dumps(v, default=_json_default) for v in df[col].tolist()
-        ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    flat.to_csv(out)
+    stream_export(client, entity, out, **load_kw)
     return out

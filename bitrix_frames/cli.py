@@ -19,8 +19,23 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"bitrix-frames {version('bitrix-frames')}")
+        except PackageNotFoundError:  # pragma: no cover - run from a source tree
+            typer.echo("bitrix-frames (not installed)")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """bitrix_frames command line."""  # a callback keeps `sandbox` a subcommand even when alone
 
 
@@ -141,33 +156,46 @@ def demo(
 @app.command()
 def export(
     entity: str = typer.Argument(..., help="lead, deal, contact, company, task or user."),
-    out: str = typer.Option(..., "--out", help="Output file: .parquet (keeps dtypes) or .csv."),
+    out: str = typer.Option(
+        ...,
+        "--out",
+        help="FILE.parquet (typed), FILE.csv, FILE.xlsx (labels), or a directory with --partition-by.",
+    ),
     url: str | None = typer.Option(None, help="Webhook URL (default: BITRIX_WEBHOOK_URL)."),
     filter: str | None = typer.Option(
         None, help="Bitrix filter as JSON, e.g. '{\">OPPORTUNITY\": 1000}'."
     ),
     select: str | None = typer.Option(None, help="Comma-separated fields to select."),
+    partition_by: str | None = typer.Option(
+        None, "--partition-by", help="Column of a hive-partitioned Parquet directory (--out DIR)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="Write at most N rows."),
+    progress: bool = typer.Option(False, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
-    """Load one entity as a typed frame and write it to a Parquet or CSV file."""
+    """Stream one entity to disk page by page (bounded memory): Parquet, CSV, xlsx or a
+    partitioned Parquet directory."""
     import json
 
     from bitrix_frames import connect
-    from bitrix_frames.cache import export as export_frame
+    from bitrix_frames.datasets import export as export_stream
     from bitrix_frames.errors import BitrixError
 
     try:
         with connect(url) as portal:
-            path = export_frame(
+            done = export_stream(
                 portal.client,
                 entity,
                 out,
                 filter=json.loads(filter) if filter else None,
                 select=[name.strip() for name in select.split(",")] if select else None,
+                partition_by=partition_by,
+                limit=limit,
+                progress=progress,
             )
     except (BitrixError, json.JSONDecodeError) as exc:  # messages never hold the secret
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"wrote {path}")
+    typer.echo(f"wrote {done.rows} rows to {out}")
 
 
 def main() -> None:

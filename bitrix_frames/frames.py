@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import weakref
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -157,6 +158,67 @@ def load_with(
 
         >>> deals, side = load_with(client, "deal", {"n": ("crm.deal.list", {"start": 0})})
     """
+    plan = plan_load(client, entity, filter, select, order)
+    rows, side = client.list_with(
+        plan.ent.list_method,
+        companions,
+        filter=plan.api_filter or None,
+        select=plan.send_select,
+        order=plan.api_order,
+        progress=progress,
+    )
+    frame = plan.frame(rows)
+    return frame, side
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What :func:`load` sends and how it builds the frame (shared with streamed exports)."""
+
+    client: Any
+    ent: Entity
+    specs: Mapping[str, ColumnSpec]
+    api_filter: dict
+    api_select: list[str] | None
+    api_order: dict | None
+    send_select: list[str] | None
+
+    @property
+    def columns(self) -> list[str]:
+        return _columns(self.ent, self.specs, self.api_select)
+
+    def frame(self, rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+        """Rows (all of them, or one streamed chunk) as the typed frame with its attrs."""
+        frame = to_frame(rows, self.specs, self.ent, columns=self.columns)
+        _remember(self.client)
+        frame.attrs["bitrix"] = {
+            "entity": self.ent.name,
+            "portal": self.client.masked_url,
+            "filter": self.api_filter,
+            "select": self.api_select,
+            "order": self.api_order,
+            "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "fields": {
+                name: self.specs[name].to_dict() for name in frame.columns if name in self.specs
+            },
+        }
+        return frame
+
+
+def plan_load(
+    client: Any,
+    entity: str | Entity,
+    filter: Mapping[str, Any] | None = None,
+    select: Iterable[str] | None = None,
+    order: Mapping[str, str] | None = None,
+) -> LoadPlan:
+    """Check and encode filter/select/order against the field metadata (raises before sending).
+
+    Example::
+
+        >>> plan_load(client, "deal", {"CATEGORY_ID": 1}).api_filter
+        {'CATEGORY_ID': 1}
+    """
     ent = _entity(entity)
     specs = metadata(client).specs(ent)
     api_filter = encode_filter(ent, specs, filter)
@@ -165,26 +227,7 @@ def load_with(
     send_select = api_select if api_select is not None else default_select(ent, specs)
     if send_select is not None and ent.fields_format == "task" and "ID" not in send_select:
         send_select = ["ID", *send_select]
-    rows, side = client.list_with(
-        ent.list_method,
-        companions,
-        filter=api_filter or None,
-        select=send_select,
-        order=api_order,
-        progress=progress,
-    )
-    frame = to_frame(rows, specs, ent, columns=_columns(ent, specs, api_select))
-    _remember(client)
-    frame.attrs["bitrix"] = {
-        "entity": ent.name,
-        "portal": client.masked_url,
-        "filter": api_filter,
-        "select": api_select,
-        "order": api_order,
-        "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "fields": {name: specs[name].to_dict() for name in frame.columns if name in specs},
-    }
-    return frame, side
+    return LoadPlan(client, ent, specs, api_filter, api_select, api_order, send_select)
 
 
 def fields_frame(client: Any, entity: str | Entity) -> pd.DataFrame:

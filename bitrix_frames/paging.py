@@ -156,10 +156,15 @@ def list_rows(
     params: dict,
     progress: bool | None,
     companions: dict[str, Command] | None = None,
+    sink: Callable[[list[dict]], None] | None = None,
 ) -> tuple[list[dict], BatchResult]:
     """Every row of ``method`` (see the module notes for the strategy), plus the results of
     ``companions``: commands that ride in the first request of a keyset read (a separate batch
-    for offset reads)."""
+    for offset reads).
+
+    With ``sink``, rows are not collected: each response's rows (at most 2,500) go to
+    ``sink(rows)`` as they arrive, from the reading threads (one call at a time, in no particular
+    order across ID ranges), and the returned list is empty. The row count is still checked."""
     companions = dict(companions or {})
     if companions and len(companions) > MAX_COMMANDS - 4:
         raise ValidationError(f"at most {MAX_COMMANDS - 4} companion commands fit beside a list")
@@ -168,15 +173,29 @@ def list_rows(
     if shape is not None and order and not _is_id_asc(order, shape.id_key):
         shape = None
     bar = _Bar(_progress_enabled(progress), method)
+    out = _Sink(sink) if sink is not None else None
     try:
         if shape is not None:
-            keyset = _Keyset(client, method, shape, filter, select, params, bar)
+            keyset = _Keyset(client, method, shape, filter, select, params, bar, out)
             rows = keyset.run(companions)
             return rows, keyset.companions
         side = client.batch(companions) if companions else BatchResult()
-        return _offset(client, method, filter, select, order, params, bar), side
+        return _offset(client, method, filter, select, order, params, bar, out), side
     finally:
         bar.close()
+
+
+class _Sink:
+    """Hands row chunks to the caller's sink one at a time and counts them."""
+
+    def __init__(self, sink: Callable[[list[dict]], None]) -> None:
+        self.sink, self.count, self._lock = sink, 0, threading.Lock()
+
+    def __call__(self, rows: list[dict]) -> None:
+        if rows:
+            with self._lock:
+                self.sink(rows)
+                self.count += len(rows)
 
 
 def _is_id_asc(order: dict, id_key: str) -> bool:
@@ -227,8 +246,10 @@ class _Keyset:
         select: list[str] | None,
         params: dict,
         bar: _Bar,
+        sink: _Sink | None = None,
     ) -> None:
         self.client, self.method, self.shape, self.bar = client, method, shape, bar
+        self.sink = sink
         self.filter = filter
         self.base = {k: v for k, v in params.items() if str(k).lower() not in ("start", "order")}
         self.select = _with_id(select, shape.id_key)
@@ -286,6 +307,9 @@ class _Keyset:
             return []
         self.bar.total(total)
         head, after, ended, _ = self._take(res, len(first), min(lo_ids) - 1, upto)
+        if self.sink is not None:
+            self.sink(head)
+            head = []
         if ended:
             parts = [head]
         else:
@@ -295,6 +319,9 @@ class _Keyset:
             edges = [after + round(i * (hi - after) / k) for i in range(k + 1)]
             ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
             parts = [head, *self._parallel(ranges)]
+        if self.sink is not None:
+            _check(self.sink.count, total, self.recount, self.method)
+            return []
         rows: list[dict] = []
         last = None
         for part in parts:
@@ -387,7 +414,10 @@ class _Keyset:
             n = min(MAX_COMMANDS, math.ceil((upto - after) / PAGE))
             res = self.client.batch_chunk(self._chain_commands(after, upto, n))
             page_rows, after, ended, err = self._take(res, n, after, upto)
-            rows.extend(page_rows)
+            if self.sink is not None:
+                self.sink(page_rows)
+            else:
+                rows.extend(page_rows)
             if err is not None:
                 retry = not_executed(err) or (isinstance(err, ApiError) and retryable(err, True))
                 if not retry or attempt >= self.client.max_retries:
@@ -442,6 +472,7 @@ def _offset(
     order: dict | None,
     params: dict,
     bar: _Bar,
+    sink: _Sink | None = None,
 ) -> list[dict]:
     path = ROWS_PATH.get(method.lower())
     base = _offset_params(method, filter, select, order, params)
@@ -451,6 +482,11 @@ def _offset(
     bar.total(total or len(rows))
     bar.update(len(rows))
     nxt = first.get("next")
+    seen: set = set()
+    if sink is not None:
+        rows = _dedupe(rows, seen)
+        sink(rows)
+        rows = []
     if nxt is None:
         return rows
     if total > MAX_TOTAL:
@@ -472,20 +508,25 @@ def _offset(
     workers = max(1, min(client.max_workers, len(groups)))
     with ThreadPoolExecutor(workers, thread_name_prefix="bitrix-list") as pool:
         for part in pool.map(fetch, groups):
-            rows.extend(part)
-    rows = _dedupe(rows)
+            if sink is not None:
+                sink(_dedupe(part, seen))
+            else:
+                rows.extend(part)
+    if sink is None:
+        rows = _dedupe(rows)
 
     def recount() -> int:
         return int(client.call_raw(method, {**base, "start": 0}).get("total") or 0)
 
     if total:
-        _check(len(rows), total, recount, method)
+        _check(sink.count if sink is not None else len(rows), total, recount, method)
     return rows
 
 
-def _dedupe(rows: list[dict]) -> list[dict]:
-    """Drop repeated rows (offset pages shift when rows are added while reading)."""
-    seen: set = set()
+def _dedupe(rows: list[dict], seen: set | None = None) -> list[dict]:
+    """Drop repeated rows (offset pages shift when rows are added while reading); ``seen`` keeps
+    the IDs across calls when rows are streamed."""
+    seen = set() if seen is None else seen
     out = []
     for row in rows:
         key = row.get("ID", row.get("id")) if isinstance(row, dict) else None

@@ -53,7 +53,7 @@ def test_export_csv_of_contacts_keeps_phones(sb, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["export", "deal", "--out", "deals.xlsx"], "parquet or .csv"),
+        (["export", "deal", "--out", "deals.json"], ".xlsx files"),
         (["export", "deal", "--out", "d.csv", "--filter", '{"NOPE_FIELD": 1}'], "NOPE_FIELD"),
         (["export", "deal", "--out", "d.csv", "--filter", "{not json"], "error"),
     ],

@@ -75,4 +75,4 @@ def test_export_parquet_and_csv(client, tmp_path):
     csv = pd.read_csv(c, index_col="ID")
     assert len(back) == len(csv) > 0
     with pytest.raises(ValueError):
-        cache.export(client, "lead", tmp_path / "leads.xlsx")
+        cache.export(client, "lead", tmp_path / "leads.json")
