@@ -4,7 +4,7 @@
 the reading threads hand each response's rows (at most 2,500) to a bounded queue, and the caller's
 thread turns each chunk into a typed frame chunk and a record batch of the dataset's Arrow schema
 (:mod:`bitrix_frames.schema.to_arrow`) before the next one is taken. When the queue is full the
-readers wait, so at most ``(max_workers + 3) x 2,500`` rows exist at once, whatever the entity's
+readers wait, so at most ``(max_workers + 2) x 2,500`` rows exist at once, whatever the entity's
 size; :attr:`Stream.peak_rows` counts them.
 
 :func:`export` writes one file (``.parquet``, ``.csv``, ``.xlsx`` with labels) or, with
@@ -69,7 +69,7 @@ class Stream:
         self.peak_rows = 0
         self._held = 0
         self._lock = threading.Lock()
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
 
     def _sink(self, rows: list[dict]) -> None:
