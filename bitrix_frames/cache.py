@@ -1,9 +1,11 @@
 """Parquet cache of typed frames with incremental refresh, and ``export``.
 
-* ``write_parquet`` / ``read_parquet`` keep every dtype (categoricals with all their categories,
-  ``Int64``, ``boolean``, tz-aware datetimes, strings) and ``attrs["bitrix"]`` (JSON in the Parquet
-  schema metadata). List/dict columns (multifields, multiple fields, files) are stored as JSON text
-  and decoded on read. Only the masked portal URL is ever written; the file name is a hash.
+* ``write_parquet`` / ``read_parquet`` store a frame in the dataset's Arrow schema
+  (:mod:`bitrix_frames.schema.to_arrow`: nullable ints, ``timestamp[us, UTC]``, ``date32``,
+  dictionary-encoded stages, ``list<...>`` and ``list<struct<...>>``, titles and labels in the field
+  metadata), which plain pandas, DuckDB and Polars read with real types; ``read_parquet`` gives back
+  the identical frame, ``attrs`` included. Only the masked portal URL is ever written; the file
+  name is a hash.
 * ``refresh_frame`` fetches rows whose modified date (``DATE_MODIFY``; tasks ``CHANGED_DATE``) is
   ``>=`` the newest one in the frame minus ``overlap`` (5 minutes: same-second writes and small clock
   steps on the portal), merges them, then checks deletions cheaply: one COUNT request (``start=0``,

@@ -65,3 +65,25 @@ def test_export_bad_input_fails_clearly_without_secret(sb, tmp_path, monkeypatch
     assert message in result.output
     assert sb.config.secret not in result.output
     assert not list(tmp_path.iterdir())
+
+
+def test_export_partitioned_directory_with_limit(sb, tmp_path):
+    out = tmp_path / "deals"
+    result = run(
+        "export", "deal", "--out", str(out), "--url", sb.webhook_url,
+        "--partition-by", "CATEGORY_ID", "--limit", "50",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "wrote 50 rows" in result.output and sb.config.secret not in result.output
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(
+        f"CATEGORY_ID={c}" for c in set(read_parquet(out)["CATEGORY_ID"].astype(int))
+    )
+    back = read_parquet(out)
+    assert len(back) == 50 and isinstance(back["CATEGORY_ID"].dtype, pd.CategoricalDtype)
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.exit_code == 0 and version("bitrix-frames") in result.output
