@@ -17,8 +17,8 @@
 
 Example::
 
-    deals = cached_load(client, "deal", "~/.cache/bitrix_frames")        # full load, written
-    deals = cached_load(client, "deal", "~/.cache/bitrix_frames")        # only changes fetched
+    deals = cached_load(client, "deal")      # full load, written under paths.cache_dir()/frames
+    deals = cached_load(client, "deal")      # only changes fetched
     export(client, "lead", "leads.parquet")
 """
 
@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from .entities import entity as _entity
 from .frames import load, load_with
+from .paths import cache_dir
 from .schema.specs import STRING_DTYPE
 from .schema.to_arrow import META_KEY, frame_to_table, table_to_frame
 
@@ -238,7 +239,7 @@ def refresh_frame(
 def cached_load(
     client: Any,
     entity: str,
-    path: str | Path,
+    path: str | Path | None = None,
     filter: Mapping[str, Any] | None = None,
     select: Iterable[str] | None = None,
     order: Mapping[str, str] | None = None,
@@ -247,14 +248,15 @@ def cached_load(
     overlap: dt.timedelta = DEFAULT_OVERLAP,
 ) -> pd.DataFrame:
     """Load ``entity`` through a Parquet cache: ``path`` is a ``.parquet`` file or a directory
-    (file name from :func:`cache_path`). A present cache is refreshed incrementally (unless
+    (file name from :func:`cache_path`); None is ``frames/`` in :func:`bitrix_frames.paths.cache_dir`
+    (``$BITRIX_FRAMES_CACHE``, else the platform's user cache directory). A present cache is refreshed incrementally (unless
     ``refresh=False``) and written back; a missing one is filled by a full load.
 
     Example::
 
         >>> deals = cached_load(client, "deal", ".cache", filter={"CATEGORY_ID": 0})
     """
-    target = Path(path).expanduser()
+    target = Path(path).expanduser() if path is not None else cache_dir() / "frames"
     if target.suffix != ".parquet":
         target = cache_path(client, entity, target, filter, select)
     if target.exists():

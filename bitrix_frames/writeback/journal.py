@@ -5,8 +5,9 @@ A run that dies (exception, Ctrl-C, ``kill -9``) leaves operations in state ``se
 unknown; the next :meth:`Plan.apply` with the same journal resolves them by looking at the portal.
 The journal never stores the webhook secret: only the masked URL and the plan fingerprint.
 
-Default location: ``$BITRIX_FRAMES_CACHE`` or ``$XDG_CACHE_HOME/bitrix_frames`` (else
-``~/.cache/bitrix_frames``) + ``/writeback/<sha256(masked url)[:16]>/<fingerprint>.sqlite``.
+Default location: :func:`bitrix_frames.paths.cache_dir` (``$BITRIX_FRAMES_CACHE``, else the
+platform's user cache directory) + ``/writeback/<sha256(masked url)[:16]>/<fingerprint>.sqlite``;
+``Plan.apply(journal=PATH)`` picks another file.
 
 Example::
 
@@ -20,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..paths import cache_dir as _cache_dir
 
 PENDING, SENT, DONE = "pending", "sent", "done"
 
@@ -50,12 +52,8 @@ CREATE TABLE IF NOT EXISTS ops (
 
 
 def cache_dir() -> Path:
-    """The user cache directory of bitrix_frames (``$BITRIX_FRAMES_CACHE`` wins)."""
-    env = os.environ.get("BITRIX_FRAMES_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bitrix_frames"
+    """The user cache directory of bitrix_frames (see :func:`bitrix_frames.paths.cache_dir`)."""
+    return _cache_dir()
 
 
 def default_path(masked_url: str, fingerprint: str) -> Path:

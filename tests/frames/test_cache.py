@@ -76,3 +76,20 @@ def test_export_parquet_and_csv(client, tmp_path):
     assert len(back) == len(csv) > 0
     with pytest.raises(ValueError):
         cache.export(client, "lead", tmp_path / "leads.json")
+
+
+def test_cache_directory_from_argument_env_or_platform(client, tmp_path, monkeypatch):
+    from platformdirs import user_cache_path
+
+    from bitrix_frames.paths import cache_dir
+    from bitrix_frames.writeback.journal import default_path
+
+    monkeypatch.delenv("BITRIX_FRAMES_CACHE", raising=False)
+    assert cache_dir() == user_cache_path("bitrix_frames", appauthor=False)
+    assert cache_dir(tmp_path / "mine") == tmp_path / "mine"
+    monkeypatch.setenv("BITRIX_FRAMES_CACHE", str(tmp_path / "env"))
+    df = cache.cached_load(client, "lead", select=["ID", "TITLE"])
+    files = list((tmp_path / "env" / "frames").glob("lead-*.parquet"))
+    assert len(files) == 1 and len(cache.read_parquet(files[0])) == len(df)
+    journal = default_path("https://x.bitrix24.com/rest/1/***/", "fp")
+    assert journal.is_relative_to(tmp_path / "env" / "writeback")
