@@ -128,7 +128,7 @@ def sandbox(
         typer.echo(
             f"{summary} Ready in {time.monotonic() - started:.1f} s; limits "
             f"{'off' if no_limits else f'{rate:g} req/s, burst {burst:g}'}"
-            f"{f', faults {faults}' if faults else ''}. Stats at {sb.base_url}/_sandbox/stats. "
+            f"{f', faults {faults}' if faults else ''}. Stats at {sb.control_url}stats. "
             "Press Ctrl-C to stop."
         )
         while True:

@@ -18,11 +18,17 @@ from .dispatch import CURRENT, Outcome
 from .phpquery import parse_query, php_intval
 
 MAX_COMMANDS = 50
-REFERENCE_MAPS = ("result_error", "result_total", "result_next", "result_time", "result")
-# Like the core: "$<map>" followed by everything up to the next whitespace; only the [..] groups
-# of that tail form the path, but the whole match is what gets replaced.
-_REFERENCE = re.compile(r"\$(" + "|".join(REFERENCE_MAPS) + r")(\S*)", re.IGNORECASE)
+MAPS = ("result", "next", "total", "time", "error")
+"""The core's internal result maps, in its order (``CRestProvider::methodsBatch``): references name
+these (``$result[c]``, ``$next[c]``, ``$total[c]``, ``$time[c]``, ``$error[c]``); the response
+renames them ``result``, ``result_next`` ... only on the way out."""
+# Like ``CRestUtil::processBatchElement``: "$<map>" (case-insensitive, first alternative wins, so
+# "$result_next[c]" is "$result" + "_next[c]") followed by everything up to the next PCRE
+# whitespace; the [..] groups of that tail form the path, the whole match is what gets replaced.
+_REFERENCE = re.compile(r"\$(" + "|".join(MAPS) + r")([^ \t\n\x0b\f\r]*)", re.IGNORECASE)
 _PATH_KEY = re.compile(r"\[([^\]]+)\]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CANONICAL_INT = re.compile(r"^(0|-?[1-9][0-9]{0,18})$")
 _FALSE_TEXT = {"", "0", "false", "n", "no", "off"}
 
 
@@ -50,6 +56,22 @@ def commands_of(cmd: Any) -> list[tuple[str, str]]:
     return []
 
 
+def split_command(command: str) -> tuple[str, str]:
+    """``"method?query#fragment"`` -> (method, query), as the core's ``parse_url`` splits it:
+    control characters become ``_`` and a literal ``#`` ends the query.
+
+    >>> split_command("crm.deal.add?fields[TITLE]=Deal #5")
+    ('crm.deal.add', 'fields[TITLE]=Deal ')
+    """
+    command = _CONTROL.sub("_", command)
+    cut = min((i for i in (command.find("?"), command.find("#")) if i != -1), default=-1)
+    if cut == -1:
+        return command, ""
+    if command[cut] == "#":
+        return command[:cut], ""
+    return command[:cut], command[cut + 1 :].partition("#")[0]
+
+
 def php_text(value: Any) -> str:
     """A value spliced into a string the way PHP converts it."""
     if value is True:
@@ -64,45 +86,59 @@ def php_text(value: Any) -> str:
 
 
 def _walk(value: Any, path: list[str]) -> Any:
-    """Follow ``path`` into ``value``; stop at the first missing key and keep the parent."""
+    """Follow ``path`` into ``value`` like PHP's ``isset($r[$key])`` loop; stop at the first missing
+    key and keep the parent (a string is indexed by character, as in PHP)."""
     for key in path:
         if isinstance(value, dict):
             if key in value and value[key] is not None:
                 value = value[key]
-            elif key.lstrip("-").isdigit() and int(key) in value:
+            elif _is_php_int(key) and value.get(int(key)) is not None:
                 value = value[int(key)]
             else:
                 break
-        elif isinstance(value, (list, tuple)) and key.isdigit() and int(key) < len(value):
+        elif isinstance(value, (list, tuple)) and _is_php_int(key) and 0 <= int(key) < len(value):
             if value[int(key)] is None:
                 break
+            value = value[int(key)]
+        elif isinstance(value, str) and _is_php_int(key) and -len(value) <= int(key) < len(value):
             value = value[int(key)]
         else:
             break
     return value
 
 
-def substitute(value: str, maps: dict[str, dict[str, Any]]) -> Any:
-    """Replace ``$result[cmd][k]...`` references in one parameter value.
+def _is_php_int(key: str) -> bool:
+    """A canonical decimal integer, the array keys PHP stores as integers ("07" stays a string)."""
+    return _CANONICAL_INT.match(key) is not None
+
+
+def substitute(value: str, maps: dict[str, Any]) -> Any:
+    """Replace ``$result[cmd][k]...`` references in one parameter value, as the core does.
 
     A value that is exactly one reference becomes the referenced value itself (it may be a list
-    or dict); otherwise each reference is replaced by its text.
+    or dict); otherwise each reference is replaced by its text. The map name matches in any case
+    but is looked up as written (PHP array keys are case-sensitive), so ``$RESULT[c]`` becomes
+    empty. There is no escape: ``\\$result[c]`` or ``%24result[c]`` are substituted too.
+
+    >>> substitute("Price: $result[c][0] USD", {"result": {"c": [5]}})
+    'Price: 5 USD'
     """
     if "$" not in value:
         return value
-    matches = list(_REFERENCE.finditer(value))
-    for match in matches:
+    current: Any = value
+    for match in list(_REFERENCE.finditer(value)):
         path = _PATH_KEY.findall(match.group(2))
         if not path:
             continue
-        found = _walk(maps[match.group(1).lower()], path)
-        if match.group(0) == value:
-            return copy.deepcopy(found)  # a copy, as PHP arrays are values (no shared cycles)
-        value = value.replace(match.group(0), php_text(found))
-    return value
+        found = _walk(maps.get(match.group(1)), path)
+        if match.group(0) == current:
+            current = copy.deepcopy(found)  # a copy, as PHP arrays are values (no shared cycles)
+        elif isinstance(current, str):
+            current = current.replace(match.group(0), php_text(found))
+    return current
 
 
-def substitute_all(params: Any, maps: dict[str, dict[str, Any]]) -> Any:
+def substitute_all(params: Any, maps: dict[str, Any]) -> Any:
     """Apply :func:`substitute` to every string value of a parsed query, recursively."""
     if isinstance(params, dict):
         return {k: substitute_all(v, maps) for k, v in params.items()}
@@ -119,9 +155,9 @@ def batch(call: Call, params: dict) -> dict[str, Any]:
     if len(commands) > MAX_COMMANDS:
         raise batch_length_exceeded()
     halt = is_halt(params.get("halt", 0))
-    maps: dict[str, dict[str, Any]] = {name: {} for name in REFERENCE_MAPS}
+    maps: dict[str, Any] = {name: {} for name in MAPS}
     for name, command in commands:
-        sub_method, _, query = command.partition("?")
+        sub_method, query = split_command(command)
         sub_method = sub_method.strip().lower()
         if sub_method.endswith(".json"):
             sub_method = sub_method[: -len(".json")]
@@ -134,17 +170,20 @@ def batch(call: Call, params: dict) -> dict[str, Any]:
         else:
             outcome = engine.execute(sub_method, sub_params, start, credential)
         if outcome.error is not None:
-            maps["result_error"][name] = outcome.error.body()
+            maps["error"][name] = outcome.error.body()
             if halt:
                 break
             continue
         maps["result"][name] = outcome.result
         if outcome.total is not None:
-            maps["result_total"][name] = outcome.total
+            maps["total"][name] = outcome.total
         if outcome.next is not None:
-            maps["result_next"][name] = outcome.next
-        maps["result_time"][name] = outcome.time_block(engine.config.tz, operating=False)
+            maps["next"][name] = outcome.next
+        maps["time"][name] = outcome.time_block(engine.config.tz, operating=False)
     return {
-        key: maps[key]
-        for key in ("result", "result_error", "result_total", "result_next", "result_time")
+        "result": maps["result"],
+        "result_error": maps["error"],
+        "result_total": maps["total"],
+        "result_next": maps["next"],
+        "result_time": maps["time"],
     }

@@ -77,7 +77,27 @@ class SandboxConfig:
     executed). A client that has waited this long after sending knows the request can no longer
     execute. Must exceed ``late_seconds`` when ``late`` faults are on."""
 
+    # --- the server against hostile clients (docs/sandbox.md, "Hostile clients") ----------------
+    max_body_bytes: int = 64 * 1024 * 1024
+    """Largest request body, whatever its transfer encoding; reading stops there (413)."""
+    max_connections: int = 64
+    """Connections served at once; one more is answered 503 at once and closed."""
+    read_timeout: float = 30.0
+    """Seconds a client has to send one whole request (line, headers, body) from its first byte,
+    however slowly it trickles; also the bound on sending an answer to a client that stops reading.
+    """
+    idle_timeout: float = 60.0
+    """Seconds an idle keep-alive connection is kept open waiting for its next request."""
+    debug: bool = False
+    """Log a traceback with every internal error (off: one line, no traceback, for any input)."""
+
     def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_connections"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for name in ("read_timeout", "idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
         if not self.request_time_limit > 0:
             raise ValueError("request_time_limit must be positive")
         if self.late_seconds < 0:

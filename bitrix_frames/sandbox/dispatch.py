@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -141,7 +142,7 @@ class Engine:
             raise  # a batch whose later sub-calls reached the deadline: the request is cut off
         except Exception:
             if not self.store.closed:  # after stop(), in-flight calls fail quietly
-                log.exception("sandbox handler for %s failed", name)
+                self._log_failure(name)
             outcome.error = internal_error()
         finally:
             CURRENT.reset(token)
@@ -177,6 +178,15 @@ class Engine:
         )
         outcome.finish = time.time()
         return outcome
+
+    def _log_failure(self, name: str) -> None:
+        """One line per failed handler; the traceback only with ``config.debug`` (client input
+        must never print one)."""
+        if self.config.debug:
+            log.exception("sandbox handler for %s failed", name[:100])
+        else:
+            exc = sys.exc_info()[1]
+            log.error("sandbox handler for %s failed: %s", name[:100], type(exc).__name__)
 
     def _modelled_cost(self, call: Call) -> float:
         cfg = self.config

@@ -34,14 +34,25 @@ def dumps(value: Any) -> str:
 
 def phpify(value: Any) -> Any:
     """Turn dicts into what PHP would emit: ``[]`` when empty, a list when keyed ``0..n-1``."""
+    # Plain loops, not comprehensions: one Python frame per nesting level, so the 512 levels a
+    # request may carry (PHP's json depth) stay well inside the recursion limit.
     if isinstance(value, dict):
         if not value:
             return []
         if _is_list_like(value):
-            return [phpify(v) for v in value.values()]
-        return {k: phpify(v) if isinstance(v, (dict, list, tuple)) else v for k, v in value.items()}
+            items = []
+            for item in value.values():
+                items.append(phpify(item))
+            return items
+        out = {}
+        for key, item in value.items():
+            out[key] = phpify(item) if isinstance(item, (dict, list, tuple)) else item
+        return out
     if isinstance(value, (list, tuple)):
-        return [phpify(v) if isinstance(v, (dict, list, tuple)) else v for v in value]
+        items = []
+        for item in value:
+            items.append(phpify(item) if isinstance(item, (dict, list, tuple)) else item)
+        return items
     return value
 
 

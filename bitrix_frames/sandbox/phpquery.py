@@ -20,6 +20,14 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 _CANONICAL_INT = re.compile(r"^(0|-?[1-9][0-9]*)$")
+MAX_INPUT_NESTING = 64
+"""PHP's ``max_input_nesting_level`` default: a name with more bracket levels drops its whole
+top-level variable (``php_register_variable_ex``), in ``$_GET``/``$_POST`` and ``parse_str``."""
+MAX_INPUT_VARS = 10000
+"""PHP's ``max_input_vars`` (PHP's default is 1000, Bitrix installations usually get 10000; the
+cloud's value is not known): variables after this many are ignored (``php_default_treat_data``)."""
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
 
 
 def parse_query(query: str | bytes) -> dict[str, Any]:
@@ -31,18 +39,38 @@ def parse_query(query: str | bytes) -> dict[str, Any]:
     if isinstance(query, bytes):
         query = query.decode("utf-8", "replace")
     pairs = []
-    for chunk in query.split("&"):
-        if not chunk:
-            continue
+    for chunk in _chunks(query):
         name, _, value = chunk.partition("=")
         pairs.append((unquote_plus(name), unquote_plus(value)))
     return parse_pairs(pairs)
 
 
+def _chunks(query: str) -> Iterable[str]:
+    """The non-empty ``&``-separated chunks, at most :data:`MAX_INPUT_VARS` of them, found lazily
+    (a 64 MB body must not become a list of millions of strings first)."""
+    count = position = 0
+    while position <= len(query) and count < MAX_INPUT_VARS:
+        end = query.find("&", position)
+        end = len(query) if end == -1 else end
+        if end > position:
+            count += 1
+            yield query[position:end]
+        position = end + 1
+
+
 def parse_pairs(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """Build PHP's nested array from already-decoded ``(name, value)`` pairs (form fields)."""
+    """Build PHP's nested array from already-decoded ``(name, value)`` pairs (form fields).
+
+    Like PHP: at most :data:`MAX_INPUT_VARS` pairs are used, and a name nested deeper than
+    :data:`MAX_INPUT_NESTING` removes its whole top-level variable.
+
+    >>> parse_pairs([("a[x]", "1"), ("a" + "[b]" * 65, "2"), ("c", "3")])
+    {'c': '3'}
+    """
     result: dict[str, Any] = {}
-    for name, value in pairs:
+    for count, (name, value) in enumerate(pairs):
+        if count >= MAX_INPUT_VARS:
+            break
         assign(result, name, value)
     return result
 
@@ -50,7 +78,8 @@ def parse_pairs(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 def split_name(name: str) -> tuple[str, list[str | None]] | None:
     """Split ``a[b][]`` into the base name and its indices (``None`` = append), like PHP.
 
-    Returns None when PHP would drop the variable (empty base name).
+    Returns None when PHP would drop the variable (empty base name). More than
+    :data:`MAX_INPUT_NESTING` indices are returned as they are (:func:`assign` drops them).
 
     >>> split_name("filter[>ID]")
     ('filter', ['>ID'])
@@ -67,6 +96,8 @@ def split_name(name: str) -> tuple[str, list[str | None]] | None:
         while rest.startswith("["):
             close = rest.find("]")
             if close == -1:
+                if len(indices) >= MAX_INPUT_NESTING:
+                    indices.append(None)  # PHP counts the unterminated level before parsing it
                 break
             inner = rest[1:close]
             indices.append(inner if inner != "" else None)
@@ -99,6 +130,9 @@ def assign(target: dict[str, Any], name: str, value: Any) -> None:
     if parsed is None:
         return
     base, indices = parsed
+    if len(indices) > MAX_INPUT_NESTING:
+        target.pop(base, None)  # PHP deletes the whole variable, not just this value
+        return
     keys: list[str | None] = [base, *indices]
     node = target
     for position, key in enumerate(keys):
@@ -160,29 +194,40 @@ def scalar_text(value: Any) -> str:
     return str(value)
 
 
-_LEADING_INT = re.compile(r"^\s*([+-]?\d+)")
+_LEADING_NUMBER = re.compile(r"^[ \t\n\r\x0b\f]*([+-]?(?:\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+)?)")
 
 
 def php_intval(value: Any) -> int:
     """PHP ``(int)`` cast: ``"50abc"`` -> 50, ``"abc"`` -> 0, ``1.9`` -> 1, non-empty array -> 1.
 
+    Always a 64-bit integer, as in PHP: numeric strings beyond it saturate (``zval_get_long`` ->
+    ``zend_dval_to_lval_cap``), floats beyond it (and NaN, INF) become 0.
+
     >>> php_intval("-1"), php_intval(" 75 "), php_intval(None), php_intval({"a": 1})
     (-1, 75, 0, 1)
+    >>> php_intval("99999999999999999999"), php_intval(2**64), php_intval(1e20), php_intval("1e3")
+    (9223372036854775807, 0, 0, 1000)
     """
     if value is None or value is False:
         return 0
     if value is True:
         return 1
     if isinstance(value, int):
-        return value
+        return value if INT_MIN <= value <= INT_MAX else php_intval(float(value))
     if isinstance(value, float):
         return int(value) if value == value and abs(value) < 2**63 else 0
     if isinstance(value, (dict, list, tuple)):
         return 1 if value else 0
-    match = _LEADING_INT.match(str(value))
+    match = _LEADING_NUMBER.match(str(value))
     if not match:
-        try:
-            return int(float(str(value).strip()))
-        except (ValueError, OverflowError):
-            return 0
-    return int(match.group(1))
+        return 0
+    number = match.group(1)
+    if "." not in number and match.group(2) is None:
+        digits = number.lstrip("+-").lstrip("0")
+        if len(digits) > 19:  # beyond int64 whatever the digits (and below int()'s 4300-digit cap)
+            return INT_MIN if number.startswith("-") else INT_MAX
+        return max(INT_MIN, min(INT_MAX, int(number)))
+    as_float = float(number)  # "1e3" -> 1000, "1.9x" -> 1, "1e999" -> INF -> 0 (PHP >= 7.1)
+    if as_float != as_float or as_float in (float("inf"), float("-inf")):
+        return 0
+    return max(INT_MIN, min(INT_MAX, int(as_float)))

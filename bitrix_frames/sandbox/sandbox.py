@@ -137,6 +137,12 @@ class Sandbox:
         return f"{self.base_url}/rest/{self.config.user_id}/{self.config.secret}/"
 
     @property
+    def control_url(self) -> str:
+        """``<base_url>/_sandbox/<secret>/``: append ``stats`` (GET) or ``reset`` (POST). Carries the
+        webhook secret like :attr:`webhook_url`; answered without CORS headers."""
+        return f"{self.base_url}/_sandbox/{self.config.secret}/"
+
+    @property
     def store(self) -> Store:
         return self._engine_or_fail().store
 
@@ -146,7 +152,7 @@ class Sandbox:
         return self._engine_or_fail()
 
     def stats(self) -> dict[str, Any]:
-        """A plain-dict snapshot of the counters (also at ``/_sandbox/stats``)."""
+        """A plain-dict snapshot of the counters (also at ``control_url + "stats"``)."""
         return self._stats.snapshot()
 
     def wait_idle(self, timeout: float | None = None) -> bool:

@@ -1,4 +1,4 @@
-"""Thread-safe counters of what the sandbox did (served at ``/_sandbox/stats``).
+"""Thread-safe counters of what the sandbox did (served at ``/_sandbox/<secret>/stats``).
 
 Example::
 
@@ -37,6 +37,7 @@ class Stats:
             self._faults: Counter[str] = Counter()
             self._errors: Counter[str] = Counter()
             self._cut_off = 0
+            self._refused_connections = 0
 
     def http_request(self) -> None:
         """One HTTP request reached ``/rest/``."""
@@ -90,6 +91,11 @@ class Stats:
         with self._lock:
             self._cut_off += 1
 
+    def refused_connection(self) -> None:
+        """A connection was refused because ``max_connections`` were already being served."""
+        with self._lock:
+            self._refused_connections += 1
+
     def error(self, code: str) -> None:
         """An error body with ``code`` was produced (top-level or inside a batch)."""
         with self._lock:
@@ -114,5 +120,6 @@ class Stats:
                     "errors": dict(self._errors),
                     "late_pending": self._late_pending,
                     "cut_off": self._cut_off,
+                    "refused_connections": self._refused_connections,
                 }
             )

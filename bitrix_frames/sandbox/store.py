@@ -18,8 +18,41 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 SCHEMAS: list[str] = []
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def _clamp(value: Any) -> Any:
+    if type(value) is int and not INT_MIN <= value <= INT_MAX:
+        return INT_MAX if value > 0 else INT_MIN
+    return value
+
+
+def clamp_ints(args: Any) -> Any:
+    """Bind parameters with every int outside int64 saturated, as PHP's integer cast of a numeric
+    string does (``"99999999999999999999"`` -> 9223372036854775807): SQLite cannot bind them.
+
+    >>> clamp_ints((1, 2**70, "x")), clamp_ints({"a": -(2**64)})
+    ((1, 9223372036854775807, 'x'), {'a': -9223372036854775808})
+    """
+    if isinstance(args, dict):
+        return {key: _clamp(value) for key, value in args.items()}
+    return tuple(_clamp(value) for value in args)
+
+
+class _Connection(sqlite3.Connection):
+    """Handlers pass client numbers straight to SQL; out-of-range ints must not fail the call."""
+
+    def execute(self, sql: str, args: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(sql, args)
+        except OverflowError:  # raised while binding, before the statement ran
+            return super().execute(sql, clamp_ints(args))
+
+    def executemany(self, sql: str, rows: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().executemany(sql, (clamp_ints(row) for row in rows))
 
 
 def register_schema(ddl: str) -> None:
@@ -41,7 +74,9 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self.closed = False
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, factory=_Connection
+        )
         self.db.row_factory = sqlite3.Row
         self.db.create_collation("CI", _compare_ci)  # MySQL utf8_unicode_ci-like string matching
         self.db.execute(

@@ -69,12 +69,14 @@ def test_references_raw_value_string_replacement_and_missing_paths(sb):
 
 
 def test_substitute_walks_lists_and_prints_like_php():
-    maps = {"result": {"u": [{"ID": "3", "F": True, "L": [1]}]}, "result_next": {"u": 50}}
+    maps = {"result": {"u": [{"ID": "3", "F": True, "L": [1]}]}, "next": {"u": 50}}
     assert substitute("$result[u][0][ID]", maps) == "3"
     assert substitute("$result[u][0][L]", maps) == [1]
     # like the core, a reference runs to the next whitespace: the "b" is swallowed
     assert substitute("a$result[u][0][F]b $result[u][0][L] c", maps) == "a1 Array c"
-    assert substitute("$result_next[u]", maps) == 50
+    assert substitute("$next[u]", maps) == 50
+    # "$result_next[u]" is "$result" followed by "_next[u]" (the core tries "result" first)
+    assert substitute("$result_next[u]", maps) == [{"ID": "3", "F": True, "L": [1]}]
     assert substitute("no reference", maps) == "no reference"
 
 

@@ -106,7 +106,7 @@ def test_slow_answers_after_the_delay():
 def test_faults_never_touch_control_routes():
     with Sandbox(deals=5, limits=False, faults={"drop": 1.0}) as sb:
         for _ in range(5):
-            assert requests.get(sb.base_url + "/_sandbox/stats", timeout=10).status_code == 200
+            assert requests.get(sb.control_url + "stats", timeout=10).status_code == 200
         assert sb.stats()["faults"] == {}
 
 

@@ -328,13 +328,13 @@ def test_stats_and_reset_routes():
     with Sandbox(deals=5, limits=False) as sb:
         post_json(sb, "sandboxtest.write", {})
         post_json(sb, "sandboxtest.page", {"n": 4})
-        stats = requests.get(sb.base_url + "/_sandbox/stats").json()
+        stats = requests.get(sb.control_url + "stats").json()
         assert stats["http_requests"] == 2
         assert stats["sub_calls"] == {"sandboxtest.write": 1, "sandboxtest.page": 1}
         assert stats["rows_returned"] == 4
         assert stats == sb.stats()
         assert writes(sb) == 1
-        r = requests.post(sb.base_url + "/_sandbox/reset")
+        r = requests.post(sb.control_url + "reset")
         assert r.status_code == 200 and r.json() == {"result": True}
         assert writes(sb) == 0 and sb.stats()["http_requests"] == 0
 
@@ -400,4 +400,4 @@ def test_tls_mode_serves_https_for_https_only_clients():
         assert r.json()["result"]["params"] == {"a": 1}
         with pytest.raises(requests.exceptions.SSLError):
             requests.post(sb.webhook_url + "sandboxtest.echo", json={}, verify=True)
-        assert requests.get(sb.base_url + "/_sandbox/stats", verify=sb.ca_file).ok
+        assert requests.get(sb.control_url + "stats", verify=sb.ca_file).ok
