@@ -148,6 +148,10 @@ class Client:
         return dict(self.watch.time)
 
     # -- calls ------------------------------------------------------------------------------
+    def download(self, url: str, **kw: Any) -> bytes:
+        """The bytes of a file URL the portal returned (same origin only, size-capped)."""
+        return self._transport.download(url, **kw)
+
     def call(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
         """Call ``method`` and return its ``result``.
 

@@ -79,6 +79,23 @@ class Portal:
         """Every row of a list method as plain dicts (see :meth:`Client.list`)."""
         return self.client.list(method, **kw)
 
+    def download(self, frame: pd.DataFrame, row: Any, column: str) -> bytes | list[bytes]:
+        """The file(s) in ``frame.loc[row, column]`` of a loaded frame (a ``file`` field).
+
+        File columns hold file ids; the URL is the documented ``downloadUrl`` of the core
+        (``/bitrix/components/bitrix/crm.<entity>.show/show_file.php?...``).
+
+        Example::
+
+            contacts = portal.contacts(select=["*", "PHOTO"])
+            png = portal.download(contacts, 12, "PHOTO")
+        """
+        from .files import file_urls
+
+        urls = file_urls(frame, row, column)
+        data = [self.client.download(u) for u in urls]
+        return data if isinstance(frame.loc[row, column], list) else (data[0] if data else b"")
+
     # -- typed loaders ---------------------------------------------------------------------
     def load(self, entity: str, **kw: Any) -> pd.DataFrame:
         """A typed DataFrame of ``entity`` (lead, deal, contact, company, task, user), indexed by ID."""

@@ -60,6 +60,8 @@ DEFAULT_MAX_DECODED_BYTES = 64 * 2**20
 """Bytes of body after gzip/deflate decoding."""
 CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 _MAX_REDIRECTS = 5
+MAX_DOWNLOAD = 100 * 2**20
+"""Largest file :meth:`Transport.download` reads (bytes)."""
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 Proxies = Mapping[str, str] | str | bool | None
@@ -152,6 +154,41 @@ class Transport:
                 )
             url = target  # same origin: follow for this call only
         raise RedirectError(f"more than {_MAX_REDIRECTS} redirects", method=method)
+
+    def download(self, url: str, *, max_bytes: int = MAX_DOWNLOAD) -> bytes:
+        """GET a file URL the portal gave (``showUrl``/``downloadUrl``, usually portal-relative).
+
+        Only URLs on the portal's own origin are fetched (no redirects followed), and at most
+        ``max_bytes`` are read; anything else raises :class:`TransportError`.
+        """
+        hook = self.webhook
+        base = f"{hook.scheme}://{hook.netloc}{hook.prefix}/"
+        target = urljoin(base, url.lstrip("/") if not urlsplit(url).scheme else url)
+        if _origin(target) != _origin(base):
+            raise TransportError("refusing to download a file from another origin", method="file")
+        try:
+            response = self.session.get(
+                target,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                headers={"Accept": "*/*"},
+                verify=self.verify,
+                proxies=self._proxy_for(target, "file"),
+            )
+        except requests.exceptions.RequestException as e:
+            raise TransportError(f"file download failed: {mask(e)}", method="file") from None
+        with response:
+            if response.status_code != 200:
+                raise TransportError(
+                    f"file download answered HTTP {response.status_code}",
+                    method="file",
+                    status=response.status_code,
+                )
+            data = response.raw.read(max_bytes + 1, decode_content=True)
+        if len(data) > max_bytes:
+            raise TransportError(f"file larger than {max_bytes} bytes", method="file")
+        return data
 
     # -- one request/response --------------------------------------------------------------
     def _exchange(self, url: str, data: bytes, method: str) -> tuple[int, Any, Any]:

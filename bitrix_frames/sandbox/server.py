@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import batch as _batch  # noqa: F401  (registers the batch method)
+from . import files
 from . import methods as _methods  # noqa: F401  (registers every method handler)
 from .api import ApiError
 from .conn import DeadlineReader, SocketWriter
@@ -262,6 +263,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._send(302, b"", "text/plain; charset=utf-8", {"Location": location})
             elif url.path.startswith("/_sandbox/"):
                 self._control(verb, url.path)
+            elif answer := files.serve(self.server.engine.store, url.path, url.query):
+                self._send(answer[0], answer[1], answer[2], answer[3])  # CRM file URLs
             else:
                 self._send_error(not_found())
         except (ConnectionError, TimeoutError):

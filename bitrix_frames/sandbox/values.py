@@ -109,3 +109,21 @@ def to_yn(value: Any) -> str:
 def fmt_decimal(value: float | None, places: int = 2) -> str | None:
     """Stored number -> DB-decimal string (``15000.00``); None stays None."""
     return None if value is None else f"{value:.{places}f}"
+
+
+def php_str(value: Any) -> str:
+    """A value the way PHP's string conversion prints it in a message: arrays as ``Array``,
+    true ``1``, false/null ``""``, floats in PHP's shortest form.
+
+    >>> php_str([1, 2]), php_str({"a": 1}), php_str(True), php_str(None), php_str(2.0)
+    ('Array', 'Array', '1', '', '2')
+    """
+    if isinstance(value, (list, dict, tuple)):
+        return "Array"
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)

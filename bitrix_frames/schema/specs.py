@@ -78,6 +78,7 @@ KIND_DTYPES = {
     "multifield": "object",
     "list": "object",
     "object": "object",
+    "file": "Int64",
 }
 
 # Bitrix field type -> column kind (PROTOCOL §8, task getFields, user.get)
@@ -109,7 +110,7 @@ KINDS: dict[str, str] = {
     "location": "string",
     "url": "string",
     "address": "string",
-    "file": "object",
+    "file": "file",
     "crm": "object",
     "array": "list",
     "integer_list": "list",

@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -269,7 +270,16 @@ def _api_list(value: Any, spec: ColumnSpec, pipeline: Any = None) -> list[Any]:
     return [value_to_api(item_spec, x, pipeline=pipeline) for x in items if not is_missing(x)]
 
 
+def _api_file(value: Any, spec: ColumnSpec) -> Any:
+    """A file cell -> the documented upload forms: a file id keeps the stored file
+    (``{"id": 12}``), ``(name, bytes)`` uploads a new one (``{"fileData": [name, base64]}``)."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], bytes | bytearray):
+        return {"fileData": [str(value[0]), base64.b64encode(bytes(value[1])).decode("ascii")]}
+    return {"id": _to_int(value)}
+
+
 ENCODERS: dict[str, Callable[[Any, ColumnSpec], Any]] = {
+    "file": _api_file,
     "int": _api_int,
     "link": _api_link,
     "user": _api_user,

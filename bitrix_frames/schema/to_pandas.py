@@ -254,7 +254,22 @@ def _to_primary(s: pd.Series, spec: ColumnSpec) -> pd.Series:
     return pd.Series(pd.array(first, dtype=STRING_DTYPE), index=s.index)
 
 
+def file_id(value: Any) -> Any:
+    """A file field value (``{"id": 12, "showUrl": ...}``, ``12`` or ``"12"``) -> its file id."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None or value == "" or value is False:
+        return None
+    return int(float(value))
+
+
+def _to_file(s: pd.Series, spec: ColumnSpec) -> pd.Series:
+    ids = [file_id(v) for v in _objects(s)]
+    return pd.Series(pd.array(ids, dtype="Int64"), index=s.index)
+
+
 _ITEM = {
+    "file": file_id,
     "int": lambda v: int(float(v)),
     "user": lambda v: int(float(v)),
     "link": lambda v: int(float(v)),
@@ -322,6 +337,7 @@ CONVERTERS: dict[str, Callable[[pd.Series, ColumnSpec], pd.Series]] = {
     "multifield": _to_multifield,
     "list": _to_list,
     "object": _to_object,
+    "file": _to_file,
 }
 
 
@@ -358,7 +374,7 @@ _LIST_ITEMS: dict[str, tuple[str, pa.DataType]] = {
     "float": (_DECIMAL_TEXT, pa.float64()),
 }
 """List element kind -> (text every element must match, pyarrow type it is cast to)."""
-_PER_ROW_KINDS = frozenset({"multifield", "primary", "list", "object"})
+_PER_ROW_KINDS = frozenset({"multifield", "primary", "list", "object", "file"})
 
 
 def _object_series(values: Sequence[Any]) -> pd.Series:

@@ -92,9 +92,11 @@ def test_status_filter_order_and_dropped_keys(sb):
     assert call(sb, "crm.status.list", {"filter": {"%STATUS_ID": "WO"}})["total"] == 0
     won = call(sb, "crm.status.list", {"filter": {"STATUS_ID": "WON"}})["result"]
     assert [r["ENTITY_ID"] for r in won] == ["DEAL_STAGE"]
-    assert call(sb, "crm.status.list", {"filter": "x"}, 400)["error_description"] == (
-        "Parameter 'filter' must be array."
-    )
+    # the documented body of crm-status-list.md (issue 16)
+    assert call(sb, "crm.status.list", {"filter": "x"}, 400) == {
+        "error": "Invalid parameters.",
+        "error_description": "Incorrect parameters passed.",
+    }
 
 
 def test_status_get_and_entity_types(sb):
@@ -102,7 +104,10 @@ def test_status_get_and_entity_types(sb):
     got = call(sb, "crm.status.get", {"id": row["ID"]})
     assert_same_shape(load_sample("crm.status.get.response.json"), got)
     assert got["result"]["STATUS_ID"] == "C1:WON"
-    assert call(sb, "crm.status.get", {"id": 999999}, 400)["error_description"] == "Not found"
+    assert call(sb, "crm.status.get", {"id": 999999}, 400) == {  # crm-status-get.md (issue 16)
+        "error": "Status is not found.",
+        "error_description": "Directory item not found.",
+    }
     types = call(sb, "crm.status.entity.types")["result"]
     sample = {t["ID"]: t for t in load_sample("crm.status.entity.types.response.json")["result"]}
     ours = {t["ID"]: t for t in types}
@@ -137,7 +142,25 @@ def test_category_errors_and_get(sb):
     got = call(sb, "crm.category.get", {"entityTypeId": 2, "id": 1})
     assert_same_shape(load_sample("crm.category.get.response.json"), got)
     assert got["result"]["category"]["name"] == "Partners"
-    assert call(sb, "crm.category.get", {"entityTypeId": 2, "id": 77}, 400)["error"] == "NOT_FOUND"
+    assert call(sb, "crm.category.get", {"entityTypeId": 2, "id": 77}, 400) == {
+        "error": "NOT_FOUND",
+        "error_description": "Element not found",  # crm-category-get.md
+    }
+
+
+def test_currency_get_has_the_lang_map(sb):
+    got = call(sb, "crm.currency.get", {"id": "usd"})["result"]
+    assert set(got["LANG"]) == {"en", "de"}
+    assert set(got["LANG"]["en"]) == {
+        "FORMAT_STRING",
+        "FULL_NAME",
+        "DEC_POINT",
+        "THOUSANDS_SEP",
+        "DECIMALS",
+        "THOUSANDS_VARIANT",
+        "HIDE_ZERO",
+    }
+    assert got["LANG"]["en"]["FULL_NAME"] == got["FULL_NAME"]
 
 
 # --- crm.currency.* ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from typing import Any
 
 from ..api import ApiError, Call, Page, method
 from ..crm_fields import ENTITIES, EntityDef
+from ..files import BadFile, file_object, parse_upload, save
 from ..filters import order_clause, where_clause
 from ..listing import fetch_page
 from .crm_fm import has_flags, read_multifields, write_multifields
@@ -97,9 +98,20 @@ def _renderers(
 ) -> list[tuple[str, Renderer]]:
     out: list[tuple[str, Renderer]] = []
     for key in keys:
-        if key in ufs:
+        if key in ufs and ufs[key].type == "file":
+            out.append((key, lambda r, u, uf=ufs[key]: _render_files(entity, uf, r, u)))
+        elif key in ufs:
             uf = ufs[key]
             out.append((key, lambda r, u, uf=uf: render_uf(uf, u.get(uf.name), tz)))
+        elif entity.by_name.get(key) and entity.by_name[key].type == "file":
+            out.append(
+                (
+                    key,
+                    lambda r, u, k=key: (
+                        file_object(entity.name, r["ID"], k, r[k], dynamic=False) if r[k] else None
+                    ),
+                )
+            )
         else:
             f = entity.by_name.get(key)
             ftype = f.type if f else "string"
@@ -110,6 +122,16 @@ def _renderers(
                 )
             )
     return out
+
+
+def _render_files(entity: EntityDef, uf: UfDef, row: sqlite3.Row, values: dict) -> Any:
+    """A ``file`` user field: the file object(s) (PROTOCOL §8), null / [] when empty."""
+    stored = values.get(uf.name)
+    ids = stored if isinstance(stored, list) else ([] if stored is None else [stored])
+    objects = [file_object(entity.name, row["ID"], uf.name, i, dynamic=True) for i in ids]
+    if uf.multiple:
+        return objects
+    return objects[0] if objects else None
 
 
 def _uf_values(row: sqlite3.Row) -> dict:
@@ -246,6 +268,7 @@ class _Changes:
         self.ufs: dict[str, Any] = {}
         self.fm: dict[str, Any] = {}
         self.links: dict[str, list[int]] = {}
+        self.files: dict[str, Any] = {}  # file fields: raw client values, stored in _save
 
 
 def _id_list(name: str, value: Any) -> list[int]:
@@ -270,19 +293,46 @@ def _parse_fields(
     stored = set(stored_fields(entity))
     for raw_key, value in fields.items():
         key = str(raw_key).strip().upper()
+        if key in ufs and ufs[key].type == "file":
+            changes.files[key] = value
+            continue
         if key in ufs:
             changes.ufs[key] = parse_uf(ufs[key], value, tz)
             continue
         f = entity.by_name.get(key)
         if f is None or f.read_only or (update and f.immutable):
             continue
-        if key in entity.multifields:
+        if f.type == "file":
+            changes.files[key] = value
+        elif key in entity.multifields:
             changes.fm[key] = value
         elif f.multiple or key in VIRTUAL:
             changes.links[key] = _id_list(key, value)
         elif key in stored:
             changes.columns[key] = parse_value(f.type, value, tz, key)
     return changes
+
+
+def _store_files(db: sqlite3.Connection, ufs: dict[str, UfDef], changes: _Changes) -> None:
+    """Save uploaded files; file ids go to the column / the user-field value (a multiple field
+    is set as a whole: ``{"id": N}`` keeps a file, anything not passed is dropped)."""
+    for key, raw in changes.files.items():
+        multiple = key in ufs and ufs[key].multiple
+        items = list(raw.values()) if multiple and isinstance(raw, dict) else raw
+        if multiple and not isinstance(items, list):
+            items = [items]
+        try:
+            if multiple:
+                saved = [save(db, parse_upload(item)) for item in items]
+                value: Any = [i for i in saved if i is not None] or None
+            else:
+                value = save(db, parse_upload(raw))
+        except BadFile:
+            raise invalid(key, raw) from None
+        if key in ufs:
+            changes.ufs[key] = value
+        else:
+            changes.columns[key] = value
 
 
 def _next_row_id(db: sqlite3.Connection, call: Call, table: str) -> int:
@@ -427,6 +477,7 @@ def _save(call: Call, entity: EntityDef, params: dict, row_id: int | None) -> in
                 raise ApiError(f"{entity.title} is not found")
         _check_required(entity, cols, update=update)
         _apply_stage(call, entity, cols, current, now)
+        _store_files(db, ufs, changes)
         uf_json = (
             json.loads(current["UF_JSON"]) if current is not None and current["UF_JSON"] else {}
         )

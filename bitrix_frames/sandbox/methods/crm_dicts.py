@@ -98,9 +98,14 @@ def status_row(row: sqlite3.Row, *, extra: bool = True) -> dict:
 
 @method("crm.status.list")
 def status_list(call: Call, params: dict) -> Page:
-    """``crm.status.list``: all matching rows (default order SORT, ID), ``total`` = count."""
-    flt = array_param(params, "filter")
-    order = array_param(params, "order")
+    """``crm.status.list``: all matching rows (default order SORT, ID), ``total`` = count.
+
+    A non-array ``filter``/``order`` gives the documented 400 ``Invalid parameters.``."""
+    try:
+        flt = array_param(params, "filter")
+        order = array_param(params, "order")
+    except ApiError:
+        raise ApiError("Incorrect parameters passed.", "Invalid parameters.") from None
     where, args = where_clause(flt, _STATUS_COLUMNS, call.config.tz)
     order_by = order_clause(order, _STATUS_COLUMNS, "sort ASC")
     rows = call.store.query(
@@ -120,8 +125,8 @@ def status_get(call: Call, params: dict) -> dict:
     if sid <= 0:
         raise ApiError("ID is not defined or invalid.")
     rows = call.store.query("SELECT * FROM crm_status WHERE id = ?", (sid,))
-    if not rows:
-        raise ApiError("Not found")
+    if not rows:  # the documented body (crm-status-get.md), code and text as printed there
+        raise ApiError("Directory item not found.", "Status is not found.")
     return status_row(rows[0], extra=False)
 
 
@@ -270,7 +275,7 @@ def category_get(call: Call, params: dict) -> dict:
         "SELECT * FROM crm_category WHERE entity_type_id = ? AND id = ?", (etype, cid)
     )
     if not rows:
-        raise ApiError("Category not found", "NOT_FOUND")
+        raise ApiError("Element not found", "NOT_FOUND")  # crm-category-get.md
     return {"category": category_row(rows[0])}
 
 
@@ -286,6 +291,7 @@ _CURRENCY_COLUMNS = {
     "DATE_UPDATE": Column("date_update", "datetime"),
 }
 PORTAL_LANGUAGE = "en"
+PORTAL_LANGUAGES = ("en", "de")  # languages installed on the sandbox portal
 
 
 def currency_row(row: sqlite3.Row, call: Call) -> dict:
@@ -306,6 +312,27 @@ def currency_row(row: sqlite3.Row, call: Call) -> dict:
     }
 
 
+_THOUSANDS_VARIANTS = {",": "C", "&nbsp;": "B", " ": "S", ".": "D", "'": "A", "": "N"}
+
+
+def currency_lang(row: sqlite3.Row) -> dict:
+    """``LANG`` of ``crm.currency.get``: the currency's format per portal language (docs
+    crm-currency-get.md); a standard thousands separator is given as ``THOUSANDS_VARIANT``
+    with ``THOUSANDS_SEP`` null, a custom one as variant ``OWN``."""
+    sep = row["thousands_sep"] or ""
+    variant = _THOUSANDS_VARIANTS.get(sep, "OWN")
+    fmt = {
+        "FORMAT_STRING": row["format_string"],
+        "FULL_NAME": row["full_name"],
+        "DEC_POINT": row["dec_point"],
+        "THOUSANDS_SEP": None if variant != "OWN" else sep,
+        "DECIMALS": str(row["decimals"]),
+        "THOUSANDS_VARIANT": variant,
+        "HIDE_ZERO": "Y",
+    }
+    return {lang: dict(fmt) for lang in PORTAL_LANGUAGES}
+
+
 @method("crm.currency.list")
 def currency_list(call: Call, params: dict) -> Page:
     """``crm.currency.list`` (``order``, e.g. ``{"sort": "asc"}``): all currencies, total 0."""
@@ -323,7 +350,7 @@ def currency_get(call: Call, params: dict) -> dict:
     rows = call.store.query("SELECT * FROM crm_currency WHERE currency = ?", (code,))
     if not rows:
         raise ApiError("Not found")
-    return currency_row(rows[0], call)
+    return {**currency_row(rows[0], call), "LANG": currency_lang(rows[0])}
 
 
 @method("crm.currency.base.get")

@@ -17,7 +17,16 @@ import datetime as dt
 from typing import Any
 
 from ..api import ApiError
-from ..values import fmt_date, fmt_datetime, parse_date, parse_datetime, to_float, to_int, to_yn
+from ..values import (
+    fmt_date,
+    fmt_datetime,
+    parse_date,
+    parse_datetime,
+    php_str,
+    to_float,
+    to_int,
+    to_yn,
+)
 from .crm_store import _INT_TYPES, LINK_TYPES, UfDef
 
 
@@ -73,7 +82,7 @@ def _render_uf_one(utype: str, value: Any, tz: dt.tzinfo) -> Any:
 
 def invalid(name: str, value: Any) -> ApiError:
     """The 400 error for a value that cannot be stored (legacy core validation style)."""
-    return ApiError(f'Invalid value "{value}" of field "{name}".<br>', "ERROR_CORE")
+    return ApiError(f'Invalid value "{php_str(value)}" of field "{name}".<br>', "ERROR_CORE")
 
 
 def parse_value(ftype: str, value: Any, tz: dt.tzinfo, name: str = "") -> Any:

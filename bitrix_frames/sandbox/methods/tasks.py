@@ -23,7 +23,7 @@ from .. import seed_tasks  # noqa: F401  (registers b_task, b_task_crm, b_task_t
 from ..api import ApiError, Call, Page, method
 from ..filters import Column, split_key, where_clause
 from ..listing import fetch_page
-from ..values import fmt_datetime, parse_datetime
+from ..values import fmt_datetime, parse_datetime, php_str
 from .crm_dicts import param
 
 # (camelCase key, UPPER name, kind, column) in the order the real server writes a full task.
@@ -39,6 +39,8 @@ FIELDS: list[tuple[str, str, str, str | None]] = [
     ("notViewed", "NOT_VIEWED", "yn", "not_viewed"),
     ("replicate", "REPLICATE", "yn", "replicate"),
     ("stageId", "STAGE_ID", "int", "stage_id"),
+    ("sprintId", "SPRINT_ID", "const:", None),  # Scrum: the sandbox has no sprints/backlogs
+    ("backlogId", "BACKLOG_ID", "const:", None),
     ("createdBy", "CREATED_BY", "int", "created_by"),
     ("createdDate", "CREATED_DATE", "dt", "created_date"),
     ("responsibleId", "RESPONSIBLE_ID", "int", "responsible_id"),
@@ -130,14 +132,14 @@ def _task_id(params: dict) -> int:
 
 def _array_arg(params: dict, name: str) -> Any:
     value = param(params, name)
-    if value is None or value == "":
-        return None
+    if value is None:
+        return None  # an empty string is no array either (tasks-task-get.md: "Invalid value {}")
     if isinstance(value, list):
         return value
     if not isinstance(value, dict):
         raise ApiError(
-            f"Invalid value {{{value}}} to match with parameter {{{name}}}."
-            " Should be value of type array.",
+            f"Invalid value {{{php_str(value)}}} to match with parameter {{{name}}}."
+            " Should be value of type array. (internal error)",
             "100",
         )
     return value
@@ -218,6 +220,13 @@ class _Renderer:
         if kind == "json":
             return json.loads(raw or "[]")
         return raw
+
+    def length_deadline(self, row: sqlite3.Row) -> str | None:
+        """``lengthDeadline`` of a list row (tasks-task-list.md shows ``"1"``): whole days from
+        creation to the deadline [I -- the docs do not define it]."""
+        if row["deadline"] is None or row["created_date"] is None:
+            return None
+        return str(max(0, (row["deadline"] - row["created_date"]) // 86400))
 
     def overdue(self, row: sqlite3.Row) -> bool:
         return row["deadline"] is not None and row["deadline"] < self.now and row["status"] < 4
@@ -312,12 +321,15 @@ class _Renderer:
                     continue
                 out[camel] = self.value(row, kind, column)
         want = (lambda name: True) if select is None else (lambda name: name in select)
-        if select is not None and "UF_CRM_TASK" in select:
+        if select is not None and select & _TASK_UFS:  # one selected UF brings all three (docs)
             out["ufCrmTask"] = self.links.get(row["id"]) or False
-        if select is not None and "UF_TASK_WEBDAV_FILES" in select:
             out["ufTaskWebdavFiles"] = False
-        if select is not None and "UF_MAIL_MESSAGE" in select:
             out["ufMailMessage"] = None
+        if mode == "get" and select is not None:  # always in a get answer (tasks-task-get.md)
+            out.setdefault("descriptionInBbcode", "Y")
+            out.setdefault("favorite", self.value(row, "yn", "favorite"))
+        if mode == "list" and select is not None and "DEADLINE" in select:
+            out["lengthDeadline"] = self.length_deadline(row)
         out["group"] = []
         if want("CREATED_BY"):
             out["creator"] = _user_object(self.users.get(row["created_by"]), row["created_by"])
@@ -342,6 +354,9 @@ class _Renderer:
         if (select is None and mode == "list") or (select is not None and "SUB_STATUS" in select):
             out["subStatus"] = "-1" if self.overdue(row) else str(row["status"])
         return out
+
+
+_TASK_UFS = {"UF_CRM_TASK", "UF_TASK_WEBDAV_FILES", "UF_MAIL_MESSAGE"}
 
 
 def _select(params: dict) -> set[str] | None:
@@ -651,6 +666,25 @@ def _parse_fields(
     return values, errors, crm, tags
 
 
+def _check_parent(call: Call, task_id: int | None, values: dict, errors: list[str]) -> None:
+    """PARENT_ID: an existing task, never the task itself nor one of its subtasks (docs)."""
+    parent = values.get("parent_id")
+    if not parent:
+        return
+    if parent == task_id:
+        errors.append("Cannot bind the node to itself")
+    elif not call.store.scalar("SELECT 1 FROM b_task WHERE id = ?", (parent,)):
+        errors.append('The task specified in the "Parent Task" field was not found')
+    elif task_id is not None:
+        seen, node = set(), parent
+        while node and node not in seen:  # walk up from the new parent; meeting us is a cycle
+            if node == task_id:
+                errors.append("Creating cyclic links in tasks is prohibited")
+                break
+            seen.add(node)
+            node = call.store.scalar("SELECT parent_id FROM b_task WHERE id = ?", (node,))
+
+
 def _check_users(call: Call, values: dict, errors: list[str]) -> None:
     def exists(uid: Any) -> bool:
         return bool(call.store.scalar("SELECT 1 FROM b_user WHERE id = ?", (uid,)))
@@ -699,8 +733,8 @@ def _fields_param(params: dict) -> dict:
         fields = {str(i): v for i, v in enumerate(fields)}
     if not isinstance(fields, dict):
         raise ApiError(
-            f"Invalid value {{{fields}}} to match with parameter {{fields}}."
-            " Should be value of type array.",
+            f"Invalid value {{{php_str(fields)}}} to match with parameter {{fields}}."
+            " Should be value of type array. (internal error)",
             "100",
         )
     return fields
@@ -717,6 +751,7 @@ def task_add(call: Call, params: dict) -> dict:
         values.pop("responsible_id", None)
         errors.append("Responsible person not specified")
     _check_users(call, values, errors)
+    _check_parent(call, None, values, errors)
     if errors:
         raise _core_error(errors)
     now = int(call.now().timestamp())
@@ -760,6 +795,7 @@ def task_update(call: Call, params: dict) -> dict:
         values.pop("responsible_id")
         errors.append("Responsible person not specified")
     _check_users(call, values, errors)
+    _check_parent(call, task_id, values, errors)
     if errors:
         raise _core_error(errors)
     if values or crm is not None or tags is not None:
