@@ -136,3 +136,17 @@ def test_seed_is_deterministic_per_seed_and_owner_first():
     assert names(1)[1] != names(2)[1]
     owners, rows = names(1, owner=7)
     assert owners[0] == 7 and len(owners) == 12 and len(rows) == 13
+
+
+def test_user_dates_follow_the_core_convert_date():
+    # CRestUtil::ConvertDate: the local midnight moved by the portal offset (docs/sandbox.md)
+    import datetime as _dt
+
+    with Sandbox(deals=5, limits=False) as sb:
+        offset = sb.config.tz.utcoffset(None)
+        me = requests.post(sb.webhook_url + "user.current", timeout=30).json()["result"]
+        for key in ("DATE_REGISTER", "UF_EMPLOYMENT_DATE", "PERSONAL_BIRTHDAY"):
+            if me.get(key):
+                value = _dt.datetime.fromisoformat(me[key])
+                assert value.utcoffset() == offset
+                assert value.astimezone(_dt.UTC).time() == _dt.time(0, 0), (key, me[key])

@@ -22,7 +22,7 @@ from .. import seed_users  # noqa: F401  (registers b_user / b_department)
 from ..api import ApiError, Call, Page, method
 from ..filters import Column, order_clause, split_key, where_clause
 from ..listing import fetch_page
-from ..values import fmt_datetime
+from ..values import fmt_date, fmt_datetime
 
 SITE_DATETIME = "%Y-%m-%d %H:%M:%S"
 """Site format of ``TIMESTAMP_X`` / ``LAST_ACTIVITY_DATE`` (not ISO, as the real server)."""
@@ -136,10 +136,6 @@ def _php_truthy_yn(value: Any) -> str:
     return "Y"
 
 
-def _local_midnight(day: str, tz: dt.tzinfo) -> str:
-    return dt.datetime.fromisoformat(day[:10]).replace(tzinfo=tz).isoformat()
-
-
 def user_row(row: sqlite3.Row, tz: dt.tzinfo) -> dict:
     """A b_user row as ``user.get`` returns it; NULL columns are omitted, ``""`` kept."""
 
@@ -147,9 +143,19 @@ def user_row(row: sqlite3.Row, tz: dt.tzinfo) -> dict:
         return None if ts is None else dt.datetime.fromtimestamp(ts, tz).strftime(SITE_DATETIME)
 
     def day(value: str | None) -> str | None:
+        # CRestUtil::ConvertDate: date('c', MakeTimeStamp($dt, FORMAT_DATE) + date("Z")) -- the
+        # local midnight moved by the portal offset, i.e. the CRM date quirk (docs/sandbox.md)
         if value is None:
             return None
-        return _local_midnight(value, tz) if value else ""
+        return fmt_date(value, tz) if value else ""
+
+    def register_day(ts: int | None) -> str | None:
+        # DATE_REGISTER also goes through ConvertDate: its time of day is dropped
+        return (
+            None
+            if ts is None
+            else fmt_date(dt.datetime.fromtimestamp(ts, tz).date().isoformat(), tz)
+        )
 
     dept = json.loads(row["uf_department"]) if row["uf_department"] is not None else None
     values: dict[str, Any] = {
@@ -162,7 +168,7 @@ def user_row(row: sqlite3.Row, tz: dt.tzinfo) -> dict:
         "TITLE": row["title"],
         "EMAIL": row["email"],
         "LAST_LOGIN": fmt_datetime(row["last_login"], tz),
-        "DATE_REGISTER": fmt_datetime(row["date_register"], tz),
+        "DATE_REGISTER": register_day(row["date_register"]),
         "TIME_ZONE": row["time_zone"],
         "IS_ONLINE": row["is_online"],
         "TIMESTAMP_X": site(row["timestamp_x"]),
