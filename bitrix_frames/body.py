@@ -60,7 +60,8 @@ class _Inflater:
             self._grow(data)
             return
         while data:
-            room = self.limit - len(self.out) + 1
+            # At most _CHUNK out per step: one 64 KiB chunk of a bomb would inflate to 64 MiB.
+            room = min(self.limit - len(self.out) + 1, _CHUNK)
             try:
                 chunk = self._obj.decompress(data, room)
             except zlib.error:

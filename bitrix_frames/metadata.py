@@ -20,6 +20,9 @@ from typing import Any
 
 from .entities import Entity
 from .entities import entity as _entity
+from .envelope import show
+from .errors import MalformedResponse
+from .paging import row_id, unwrap
 from .schema.specs import ColumnSpec, Dictionaries, build_specs
 
 __all__ = ["PortalMetadata", "forget", "metadata", "user_name"]
@@ -72,16 +75,20 @@ class PortalMetadata:
             if "fields" in commands:
                 if "fields" in res.errors:
                     raise res.errors["fields"]
-                self._fields[ent.name] = res.result.get("fields") or {}
+                self._fields[ent.name] = _fields(res.result.get("fields"), ent.fields_method)
+            # A dictionary the webhook may not read (its command failed) is left empty.
             if "statuses" in commands:
-                self._statuses = _rows(res.result.get("statuses"))
+                self._statuses = _rows(res, "statuses", commands)
             if "pipelines" in commands:
                 got = res.result.get("pipelines")
-                self._pipelines = _rows(got.get("categories") if isinstance(got, dict) else got)
+                got = (
+                    got.get("categories") if isinstance(got, dict) and "categories" in got else got
+                )
+                self._pipelines = _rows(res, "pipelines", commands, got)
             if "currencies" in commands:
-                self._currencies = _rows(res.result.get("currencies"))
+                self._currencies = _rows(res, "currencies", commands)
             if "userfields" in commands:
-                self._userfields[ent.name] = _rows(res.result.get("userfields"))
+                self._userfields[ent.name] = _rows(res, "userfields", commands)
         if self._users is None:
             self.users()
 
@@ -97,9 +104,8 @@ class PortalMetadata:
         """All ``crm.status.list`` rows (every dictionary, SORT order)."""
         with self._lock:
             if self._statuses is None:
-                self._statuses = _rows(
-                    self.client.call("crm.status.list", {"order": {"SORT": "ASC"}})
-                )
+                got = self.client.call("crm.status.list", {"order": {"SORT": "ASC"}})
+                self._statuses = unwrap(got, None, "crm.status.list")
             return self._statuses
 
     def pipelines(self) -> list[dict]:
@@ -107,16 +113,15 @@ class PortalMetadata:
         with self._lock:
             if self._pipelines is None:
                 got = self.client.call("crm.category.list", {"entityTypeId": 2})
-                self._pipelines = _rows(got.get("categories") if isinstance(got, dict) else got)
+                self._pipelines = unwrap(got, "categories", "crm.category.list")
             return self._pipelines
 
     def currencies(self) -> list[dict]:
         """``crm.currency.list`` rows."""
         with self._lock:
             if self._currencies is None:
-                self._currencies = _rows(
-                    self.client.call("crm.currency.list", {"order": {"SORT": "ASC"}})
-                )
+                got = self.client.call("crm.currency.list", {"order": {"SORT": "ASC"}})
+                self._currencies = unwrap(got, None, "crm.currency.list")
             return self._currencies
 
     def userfields(self, entity: str | Entity) -> list[dict]:
@@ -124,7 +129,8 @@ class PortalMetadata:
         ent = _entity(entity)
         with self._lock:
             if ent.userfield_method and ent.name not in self._userfields:
-                self._userfields[ent.name] = _rows(self.client.call(ent.userfield_method, {}))
+                got = self.client.call(ent.userfield_method, {})
+                self._userfields[ent.name] = unwrap(got, None, ent.userfield_method)
             return self._userfields.get(ent.name, [])
 
     def users(self) -> dict[int, str]:
@@ -132,8 +138,9 @@ class PortalMetadata:
         with self._lock:
             if self._users is None:
                 rows = self.client.list("user.get")
+                ids = [row_id(r, "ID", "user.get") for r in rows]
                 self._users = {
-                    int(r["ID"]): user_name(r) for r in sorted(rows, key=lambda r: int(r["ID"]))
+                    i: user_name(r) for i, r in sorted(zip(ids, rows, strict=True), key=_first)
                 }
             return self._users
 
@@ -161,10 +168,28 @@ class PortalMetadata:
             return self._specs[ent.name]
 
 
-def _rows(value: Any) -> list[dict]:
-    if isinstance(value, dict):  # PHP renders a 0..n-1 map as an array, other maps as objects
-        value = list(value.values())
-    return [r for r in (value or []) if isinstance(r, dict)]
+def _rows(res: Any, name: str, commands: dict, value: Any = None) -> list[dict]:
+    """Rows of one prefetch command (PHP renders a 0..n-1 map as an array, other maps as
+    objects); [] when the command failed; MalformedResponse when the result holds no rows."""
+    if name in res.errors:
+        return []
+    got = res.result.get(name) if value is None else value
+    return unwrap(got, None, commands[name][0])
+
+
+def _fields(value: Any, method: str) -> dict:
+    """A fields method's result: an object of field descriptions (``[]`` when empty)."""
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise MalformedResponse(
+            f"fields result is {show(value)}, not field descriptions", method=method
+        )
+    return value
+
+
+def _first(pair: tuple) -> Any:
+    return pair[0]
 
 
 def _weakrefable(obj: Any) -> bool:

@@ -30,7 +30,10 @@ def connect(url: str | None = None, **options: Any) -> Portal:
     """Connect to a portal through its incoming webhook.
 
     ``url=None`` reads ``BITRIX_WEBHOOK_URL`` from the environment (or a ``.env`` file). Options go
-    to :class:`~bitrix_frames.client.Client` (``rate``, ``burst``, ``timeout``, ``max_workers`` ...).
+    to :class:`~bitrix_frames.client.Client` (``rate``, ``burst``, ``timeout``, ``max_workers``,
+    ``deadline``, ``max_response_bytes``, ``max_decoded_bytes``, ``verify``, ``proxies`` ...);
+    ``verify`` and ``proxies`` default to the standard environment variables
+    (``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY``, ``NO_PROXY`` ...; see docs/loading.md).
 
     Example::
 

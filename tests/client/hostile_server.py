@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -66,9 +67,15 @@ class HostileServer:
     """``behaviour`` answers every request; ``url(secret)`` is a webhook URL pointing here."""
 
     def __init__(
-        self, behaviour: Behaviour, *, max_seconds: float = 20.0, lifetime: float = 90.0
+        self,
+        behaviour: Behaviour,
+        *,
+        max_seconds: float = 20.0,
+        lifetime: float = 90.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.behaviour = behaviour
+        self.tls = tls
         self.max_seconds = max_seconds
         self.lifetime = lifetime
         self.requests: list[Request] = []
@@ -84,7 +91,7 @@ class HostileServer:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def url(self, secret: str, user: int = 1) -> str:
         return f"{self.origin}/rest/{user}/{secret}/"
@@ -116,6 +123,8 @@ class HostileServer:
     def _handle(self, sock: socket.socket) -> None:
         sock.settimeout(5)
         try:
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_side=True)
             while not self.stopping.is_set():  # keep-alive: one request after the other
                 request = self._read_request(sock)
                 if request is None:

@@ -138,11 +138,47 @@ def test_redirect_to_another_origin_sends_nothing_there(method):
         assert other.requests == [] and bytes(other.received) == b""
 
 
-@pytest.mark.timeout(60)
-def test_portal_loader_on_a_hostile_server_raises_a_typed_error():
-    with HostileServer(answer({"result": "oops", "total": "many"})) as hs:
+NOT_ROWS = [
+    {"result": "oops", "total": "many"},
+    {"result": "oops"},
+    {"result": 5},
+    {"result": None},
+    {"result": ["a"]},
+]
+ODD_ROWS = [  # objects where rows are expected: a loader may accept them, but only typed errors
+    {"result": {"ID": {"type": 5}}},
+    {"result": {"tasks": [{"id": "x"}]}, "total": 1},
+    {"result": {"result": {"lo": [{"ID": "1"}], "hi": [{"ID": "1"}], "n": 7}}},
+]
+LOADERS = ["deals", "leads", "contacts", "companies", "users", "tasks", "stages", "pipelines",
+           "statuses", "fields"]  # fmt: skip
+
+
+def load(portal, name):
+    return getattr(portal, name)("deal") if name == "fields" else getattr(portal, name)()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("body", NOT_ROWS, ids=[str(i) for i in range(len(NOT_ROWS))])
+def test_portal_loaders_on_results_without_rows_raise_malformed(body):
+    """Every loader fails with MalformedResponse, never KeyError/TypeError or an empty frame."""
+    with HostileServer(answer(body)) as hs:
         portal = connect(hs.url(SECRET), **OPTIONS)
-        for load in (portal.deals, portal.users, portal.tasks, portal.stages):
+        for name in LOADERS:
             with pytest.raises(E.BitrixError) as info:
-                load()
-            assert isinstance(info.value, E.MalformedResponse), info.value
+                load(portal, name)
+            assert isinstance(info.value, E.MalformedResponse), (name, info.value)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("body", ODD_ROWS, ids=[str(i) for i in range(len(ODD_ROWS))])
+def test_portal_loaders_on_odd_rows_raise_only_typed_errors(body):
+    with HostileServer(answer(body)) as hs:
+        portal = connect(hs.url(SECRET), **OPTIONS)
+        failed = 0
+        for name in LOADERS:
+            try:
+                load(portal, name)
+            except E.BitrixError:
+                failed += 1
+        assert failed >= 6  # the entity loaders need an ID in every row
