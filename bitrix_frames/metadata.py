@@ -178,10 +178,11 @@ def _rows(res: Any, name: str, commands: dict, value: Any = None) -> list[dict]:
 
 
 def _fields(value: Any, method: str) -> dict:
-    """A fields method's result: an object of field descriptions (``[]`` when empty)."""
+    """A fields method's result: an object of field descriptions (``user.fields``: captions),
+    ``[]`` when empty."""
     if value is None or value == []:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+    if not isinstance(value, dict) or not all(isinstance(v, dict | str) for v in value.values()):
         raise MalformedResponse(
             f"fields result is {show(value)}, not field descriptions", method=method
         )
