@@ -166,26 +166,35 @@ class Transport:
         target = urljoin(base, url.lstrip("/") if not urlsplit(url).scheme else url)
         if _origin(target) != _origin(base):
             raise TransportError("refusing to download a file from another origin", method="file")
-        try:
-            response = self.session.get(
-                target,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-                headers={"Accept": "*/*"},
-                verify=self.verify,
-                proxies=self._proxy_for(target, "file"),
-            )
-        except requests.exceptions.RequestException as e:
-            raise TransportError(f"file download failed: {mask(e)}", method="file") from None
-        with response:
-            if response.status_code != 200:
-                raise TransportError(
-                    f"file download answered HTTP {response.status_code}",
-                    method="file",
-                    status=response.status_code,
+        deadline = Deadline(self.deadline)  # the whole download, as for every other exchange
+        with running(deadline):
+            try:
+                response = self.session.get(
+                    target,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                    headers={"Accept": "*/*"},
+                    verify=self.verify,
+                    proxies=self._proxy_for(target, "file"),
                 )
-            data = response.raw.read(max_bytes + 1, decode_content=True)
+            except requests.exceptions.RequestException as e:
+                err = TransportError(f"file download failed: {mask(e)}", method="file")
+                raise (self._too_slow("file") if deadline.fired else err) from None
+            with response:
+                if response.status_code != 200:
+                    raise TransportError(
+                        f"file download answered HTTP {response.status_code}",
+                        method="file",
+                        status=response.status_code,
+                    )
+                try:
+                    data = response.raw.read(max_bytes + 1, decode_content=True)
+                except (urllib3.exceptions.HTTPError, OSError) as e:
+                    err = TransportError(f"file download broken: {mask(e)}", method="file")
+                    raise (self._too_slow("file") if deadline.fired else err) from None
+            if deadline.fired:
+                raise self._too_slow("file")
         if len(data) > max_bytes:
             raise TransportError(f"file larger than {max_bytes} bytes", method="file")
         return data
