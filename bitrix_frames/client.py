@@ -42,6 +42,7 @@ from .transport import (
     Proxies,
     Transport,
 )
+from .waits import Waiter
 from .webhook import Webhook, parse_webhook
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,9 @@ class Client:
 
     Args:
         url: the webhook; ``None`` reads ``BITRIX_WEBHOOK_URL`` (environment or ``.env``).
-        rate, burst: the portal's leaky bucket (2/50 by default, Enterprise 5/250). Shared by
-            every Client of the same webhook in this process.
+        rate, burst: the portal's leaky bucket (2/50 by default, Enterprise 5/250). These are
+            the settings this Client uses; only the bucket's *level* is shared with the other
+            open Clients of the same webhook in this process (see :mod:`throttle`).
         timeout: ``(connect, read)`` seconds per socket operation.
         deadline: seconds for one whole HTTP exchange (connect + request + the whole body);
             ``None``: connect + read timeout. A response still arriving then raises
@@ -109,6 +111,8 @@ class Client:
         # The key holds the secret but lives only in this process's memory, never shown.
         self._bucket = shared_bucket(self.webhook.base_url, rate, burst)
         self.watch = OperatingWatch(limit=operating_limit)
+        self.waits = Waiter(self.masked_url)
+        """Pauses of this Client: long ones are logged and shown on progress bars."""
         self._lock = threading.Lock()
         self.counters = {"http_requests": 0, "sub_calls": 0, "retries": 0, "refused": 0}
         """Requests sent by this Client (including retries), sub-calls in batches, retries, 503s."""
@@ -129,6 +133,7 @@ class Client:
 
     def close(self) -> None:
         self._transport.close()
+        self._bucket.detach()
 
     def __enter__(self) -> Client:
         return self
@@ -146,6 +151,60 @@ class Client:
     def time(self) -> dict[str, dict]:
         """The last ``time`` block seen per method."""
         return dict(self.watch.time)
+
+    @property
+    def rate(self) -> float:
+        """Requests per second this Client paces itself to once its burst is used."""
+        return self._bucket.rate
+
+    @property
+    def burst(self) -> float:
+        """Requests this Client sends at once before pacing."""
+        return self._bucket.burst
+
+    def limits(self) -> list[dict[str, Any]]:
+        """Where this Client stands against the portal's limits now: one dict per limit.
+
+        The first is the request-rate bucket (``method`` ``"*"``, ``used`` = estimated requests
+        in the portal's counter, ``limit`` = burst); then one per method seen, ``used`` =
+        operating seconds in the rolling ten minutes, ``limit`` = the operating limit.
+        ``reset_at`` (Unix seconds or None): when the bucket is empty again if nothing more is
+        sent / when the method's oldest operating minute expires. ``wait``: seconds the next
+        call would pause now. See :meth:`Portal.limits` for the DataFrame.
+
+        Example::
+
+            client.limits()[0]   # {'kind': 'request rate', 'method': '*', 'used': 3.0, ...}
+        """
+        now = time.time()
+        b = self._bucket
+        level = b.level
+        rows: list[dict[str, Any]] = [
+            {
+                "kind": "request rate",
+                "method": "*",
+                "used": level,
+                "limit": b.burst,
+                "unit": "requests",
+                "reset_at": now + level / b.rate,
+                "wait": b.next_wait(),
+            }
+        ]
+        for m in self.watch.methods():
+            if m == "batch":  # the outer batch call is not counted (PROTOCOL §5)
+                continue
+            rows.append(
+                {
+                    "kind": "operating time",
+                    "method": m,
+                    "used": self.watch.operating(m),
+                    "limit": self.watch.limit,
+                    "unit": "seconds",
+                    "reset_at": self.watch.reset_at(m),
+                    "wait": self.watch.delay(m),
+                }
+            )
+        return rows
 
     # -- calls ------------------------------------------------------------------------------
     def download(self, url: str, **kw: Any) -> bytes:
@@ -180,9 +239,9 @@ class Client:
             for m in methods:
                 pause = self.watch.delay(m)
                 if pause > 0:
-                    log.info("slowing %s down for %.1f s (operating time)", m, pause)
-                    time.sleep(pause)
-            self._bucket.acquire()
+                    used = f"{self.watch.operating(m):.0f} of {self.watch.limit:.0f} s used"
+                    self.waits.sleep(pause, "operating-time slow-down", m, used)
+            self._bucket.acquire(self._pace_sleeper(method))
             self._count("http_requests")
             try:
                 status, envelope = self._transport.post(method, body)
@@ -199,7 +258,7 @@ class Client:
                     wait = self._retry_wait(err, method, attempt)
                     log.debug("retrying %s after %s in %.2f s", method, type(err).__name__, wait)
                     self._count("retries")
-                    time.sleep(wait)
+                    self.waits.sleep(wait, method=method, **_retry_reason(err))
                     attempt += 1
                     continue
                 if not read and ambiguous(err):
@@ -210,6 +269,11 @@ class Client:
                         status=err.status,
                     ) from err
                 raise
+
+    def _pace_sleeper(self, method: str):
+        b = self._bucket
+        detail = f"bucket of {b.burst:g} requests at {b.rate:g}/s"
+        return lambda seconds: self.waits.sleep(seconds, "request rate", method, detail)
 
     def _retry_wait(self, err: BitrixError, method: str, attempt: int) -> float:
         if isinstance(err, OperationTimeLimit):
@@ -277,7 +341,8 @@ class Client:
             if not again:
                 return res
             self._count("retries")
-            time.sleep(backoff(attempt + 2))
+            first = res.errors[next(iter(again))]
+            self.waits.sleep(backoff(attempt + 2), method="batch", **_retry_reason(first))
             retry = self.batch_chunk(again, halt=halt)
             for name in again:
                 res.errors.pop(name, None)
@@ -360,3 +425,12 @@ class Client:
             progress=progress,
             companions=dict(companions),
         )
+
+
+def _retry_reason(err: BitrixError) -> dict[str, str]:
+    """The reason and detail of the pause before retrying after ``err``."""
+    if isinstance(err, QueryLimitExceeded):
+        return {"reason": "503 back-off", "detail": "the portal refused: QUERY_LIMIT_EXCEEDED"}
+    if isinstance(err, OperationTimeLimit):
+        return {"reason": "429 operating reset", "detail": "OPERATION_TIME_LIMIT, until its reset"}
+    return {"reason": "retry back-off", "detail": f"after {type(err).__name__}"}

@@ -32,7 +32,6 @@ Example::
 from __future__ import annotations
 
 import math
-import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from .batch import BatchResult, Command
 from .envelope import show
 from .errors import ApiError, BitrixError, IncompleteReadError, MalformedResponse, ValidationError
 from .policy import backoff, not_executed, retryable
+from .progress import Bar
 
 if TYPE_CHECKING:
     from .client import Client
@@ -107,45 +107,6 @@ def row_id(row: dict, key: str, method: str | None = None) -> int:
     raise MalformedResponse(f"row {key} is {show(value)}, not an id", method=method)
 
 
-def _progress_enabled(progress: bool | None) -> bool:
-    if progress is not None:
-        return progress
-    try:
-        from IPython import get_ipython  # type: ignore[import-not-found]
-
-        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
-            return True
-    except Exception:
-        pass
-    return sys.stderr.isatty()
-
-
-class _Bar:
-    """A tqdm.auto bar (rows, rate) or nothing; thread-safe updates."""
-
-    def __init__(self, enabled: bool, desc: str) -> None:
-        self._bar = None
-        self._lock = threading.Lock()
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(desc=desc, unit=" rows", unit_scale=True, dynamic_ncols=True)
-
-    def total(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.total = n
-            self._bar.refresh()
-
-    def update(self, n: int) -> None:
-        if self._bar is not None and n:
-            with self._lock:
-                self._bar.update(n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
 def list_rows(
     client: Client,
     method: str,
@@ -172,17 +133,14 @@ def list_rows(
     shape = KEYSET.get(name)
     if shape is not None and order and not _is_id_asc(order, shape.id_key):
         shape = None
-    bar = _Bar(_progress_enabled(progress), method)
     out = _Sink(sink) if sink is not None else None
-    try:
+    with Bar(progress, method) as bar, bar.showing_waits(client):
         if shape is not None:
             keyset = _Keyset(client, method, shape, filter, select, params, bar, out)
             rows = keyset.run(companions)
             return rows, keyset.companions
         side = client.batch(companions) if companions else BatchResult()
         return _offset(client, method, filter, select, order, params, bar, out), side
-    finally:
-        bar.close()
 
 
 class _Sink:
@@ -245,7 +203,7 @@ class _Keyset:
         filter: dict,
         select: list[str] | None,
         params: dict,
-        bar: _Bar,
+        bar: Bar,
         sink: _Sink | None = None,
     ) -> None:
         self.client, self.method, self.shape, self.bar = client, method, shape, bar
@@ -305,7 +263,7 @@ class _Keyset:
         if not lo_ids:
             _check(0, total, self.recount, self.method)
             return []
-        self.bar.total(total)
+        self.bar.set_total(total)
         head, after, ended, _ = self._take(res, len(first), min(lo_ids) - 1, upto)
         if self.sink is not None:
             self.sink(head)
@@ -423,7 +381,12 @@ class _Keyset:
                 if not retry or attempt >= self.client.max_retries:
                     raise err
                 attempt += 1
-                _sleep(backoff(attempt + 2))
+                self.client.waits.sleep(
+                    backoff(attempt + 2),
+                    "retry back-off",
+                    self.method,
+                    f"after {type(err).__name__}",
+                )
                 continue  # resume the chain after the last full page
             attempt = 0
             if ended:
@@ -433,12 +396,6 @@ class _Keyset:
 
 def _raise(err: BitrixError) -> int:
     raise err
-
-
-def _sleep(seconds: float) -> None:
-    import time
-
-    time.sleep(seconds)
 
 
 def _offset_params(
@@ -471,7 +428,7 @@ def _offset(
     select: list[str] | None,
     order: dict | None,
     params: dict,
-    bar: _Bar,
+    bar: Bar,
     sink: _Sink | None = None,
 ) -> list[dict]:
     path = ROWS_PATH.get(method.lower())
@@ -479,7 +436,7 @@ def _offset(
     first = client.call_raw(method, {**base, "start": 0})
     rows = unwrap(first.get("result"), path, method)
     total = int(first.get("total") or 0)
-    bar.total(total or len(rows))
+    bar.set_total(total or len(rows))
     bar.update(len(rows))
     nxt = first.get("next")
     seen: set = set()

@@ -25,6 +25,9 @@ from .client import Client
 if TYPE_CHECKING:
     from .writeback import Plan
 
+LIMIT_COLUMNS = ["kind", "method", "used", "limit", "unit", "reset_at", "wait"]
+"""The columns of :meth:`Portal.limits`."""
+
 
 def connect(url: str | None = None, **options: Any) -> Portal:
     """Connect to a portal through its incoming webhook.
@@ -34,6 +37,9 @@ def connect(url: str | None = None, **options: Any) -> Portal:
     ``deadline``, ``max_response_bytes``, ``max_decoded_bytes``, ``verify``, ``proxies`` ...);
     ``verify`` and ``proxies`` default to the standard environment variables
     (``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY``, ``NO_PROXY`` ...; see docs/loading.md).
+    The ``rate`` and ``burst`` given here are the ones used, whatever an earlier ``connect()`` to
+    the same portal was given; open connections to one portal only share the bucket's level (what
+    the portal has counted), see :meth:`Portal.limits`.
 
     Example::
 
@@ -66,6 +72,30 @@ class Portal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- limits ------------------------------------------------------------------------------
+    def limits(self) -> pd.DataFrame:
+        """Where this connection stands against the portal's limits, one row per limit.
+
+        Columns: ``kind`` (``request rate`` or ``operating time``), ``method`` (``*`` for the
+        request-rate bucket), ``used`` (requests in the portal's counter as estimated here /
+        operating seconds of the method in the rolling ten minutes), ``limit`` (the burst / the
+        operating limit), ``unit`` (``requests`` / ``seconds``), ``reset_at`` (UTC: when the bucket
+        is empty if nothing more is sent / when the method's oldest operating minute expires, NaT
+        when the portal did not say), ``wait`` (seconds the next call would pause now).
+        ``attrs`` holds this connection's ``rate`` and ``burst``.
+
+        Example::
+
+            >>> portal.limits()                                     # doctest: +SKIP
+                         kind         method  used  limit      unit                  reset_at  wait
+            0    request rate              *   3.0   50.0  requests  2026-12-01 23:40:02+00:00   0.0
+            1  operating time  crm.deal.list   1.2  480.0   seconds  2026-12-01 23:49:40+00:00   0.0
+        """
+        frame = pd.DataFrame(self.client.limits(), columns=LIMIT_COLUMNS)
+        frame["reset_at"] = pd.to_datetime(frame["reset_at"], unit="s", utc=True)
+        frame.attrs.update(rate=self.client.rate, burst=self.client.burst)
+        return frame
 
     # -- raw escape hatches ------------------------------------------------------------------
     def call(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:

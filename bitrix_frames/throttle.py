@@ -1,9 +1,17 @@
-"""Client-side pacing: a leaky bucket per webhook and an operating-time watch per method.
+"""Client-side pacing: the portal's request counter, a leaky bucket per Client, operating time.
 
-:class:`LeakyBucket` mirrors the portal's request counter (PROTOCOL §5: +1 per HTTP request,
-drains at ``rate`` per second, refused above ``burst``) and makes callers wait *before* the portal
-would refuse them. One bucket is shared by every thread of a Client and, through
-:func:`shared_bucket`, by every Client of the same webhook in the process.
+The rule (also in ``docs/loading.md``, "Rate limits"):
+
+* **Settings are per Client.** The ``rate`` and ``burst`` given to ``connect()`` / ``Client()`` are
+  the ones that Client paces with, whatever other Clients of the same portal were given before.
+* **The level is per portal.** Every open Client of the same webhook in this process shares one
+  :class:`PortalCounter`: the estimate of the portal's request counter (PROTOCOL §5: +1 per HTTP
+  request, drains at ``rate`` per second, refused above ``burst``). Each Client reads that level
+  through its own settings: it drains at its own rate and counts at most its own burst plus the
+  requests queued right now, so a level left by a Client with other settings (or by an old refusal)
+  never holds a Client longer than its own full bucket would (``burst / rate`` seconds).
+* The shared level lives while a Client of that portal is open; closing the last one (or
+  :func:`forget`) drops it.
 
 :class:`OperatingWatch` remembers ``time.operating`` / ``operating_reset_at`` per method and
 slows a method down once it has used most of its operating-time budget (default: above 80% of
@@ -19,67 +27,137 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import deque
+from collections.abc import Callable
+
+from .errors import ValidationError
 
 _MARGIN = 2.0  # tokens kept in reserve for clock skew between us and the portal
 _RESET_SLACK = 1.0  # operating_reset_at is an integer: the bucket may expire up to 1 s later
 
 
-class LeakyBucket:
-    """Thread-safe leaky bucket: ``acquire()`` blocks until one more request fits."""
+class PortalCounter:
+    """What the portal's request counter holds, as far as this process knows (shared state)."""
 
-    def __init__(self, rate: float = 2.0, burst: float = 50.0) -> None:
+    def __init__(self, level: float = 0.0) -> None:
+        self.level = float(level)
+        self.stamp = time.monotonic()
+        self.queued = 0
+        """Requests reserved and now sleeping until they fit (already counted in ``level``)."""
+        self.lock = threading.Lock()
+
+    def drain(self, now: float, rate: float) -> None:
+        self.level = max(0.0, self.level - (now - self.stamp) * rate)
+        self.stamp = now
+
+
+class LeakyBucket:
+    """Thread-safe leaky bucket: ``acquire()`` blocks until one more request fits.
+
+    ``rate`` and ``burst`` are this bucket's own settings; ``counter`` is the level it shares with
+    the other buckets of the same portal (a private one when omitted).
+    """
+
+    def __init__(
+        self, rate: float = 2.0, burst: float = 50.0, counter: PortalCounter | None = None
+    ) -> None:
+        if not rate > 0:
+            raise ValidationError(f"rate must be a positive number of requests per second: {rate}")
+        if not burst >= 0:
+            raise ValidationError(f"burst must be zero or more requests: {burst}")
         self.rate = float(rate)
         self.burst = float(burst)
-        self._level = 0.0
-        self._stamp = time.monotonic()
-        self._lock = threading.Lock()
+        self.counter = counter if counter is not None else PortalCounter()
 
-    def _drain(self, now: float) -> None:
-        self._level = max(0.0, self._level - (now - self._stamp) * self.rate)
-        self._stamp = now
+    @property
+    def capacity(self) -> float:
+        """Requests let through at once: the burst less a small safety margin."""
+        return max(1.0, self.burst - _MARGIN)
 
-    def acquire(self) -> float:
-        """Reserve one request; sleeps as needed. Returns the seconds waited."""
-        capacity = max(1.0, self.burst - _MARGIN)
-        with self._lock:
-            now = time.monotonic()
-            self._drain(now)
+    def _read(self, c: PortalCounter, now: float) -> None:
+        """Bring the shared level up to ``now`` as this bucket sees it (caller holds the lock)."""
+        c.drain(now, self.rate)
+        # The portal refuses above its burst, so a higher level was left by a Client with a larger
+        # burst or a refusal: count at most my own full bucket plus what is queued right now.
+        c.level = min(c.level, self.burst + c.queued)
+
+    def acquire(self, sleep: Callable[[float], None] | None = None) -> float:
+        """Reserve one request; waits (``sleep``, default ``time.sleep``) as needed.
+        Returns the seconds waited."""
+        c = self.counter
+        with c.lock:
+            self._read(c, time.monotonic())
             # Reserve now, sleep outside the lock: later callers queue behind this reservation.
-            wait = max(0.0, (self._level + 1.0 - capacity) / self.rate)
-            self._level += 1.0
+            wait = max(0.0, (c.level + 1.0 - self.capacity) / self.rate)
+            c.level += 1.0
+            if wait > 0:
+                c.queued += 1
         if wait > 0:
-            time.sleep(wait)
+            try:
+                (sleep or time.sleep)(wait)
+            finally:
+                with c.lock:
+                    c.queued -= 1
         return wait
 
     def refused(self) -> None:
         """The portal said QUERY_LIMIT_EXCEEDED: assume its counter is full."""
-        with self._lock:
-            self._drain(time.monotonic())
-            self._level = max(self._level, self.burst)
+        c = self.counter
+        with c.lock:
+            self._read(c, time.monotonic())
+            c.level = max(c.level, self.burst)
 
     @property
     def level(self) -> float:
-        """Current estimated counter (for diagnostics)."""
-        with self._lock:
-            self._drain(time.monotonic())
-            return self._level
+        """Current estimated counter, as this bucket sees it."""
+        c = self.counter
+        with c.lock:
+            self._read(c, time.monotonic())
+            return c.level
+
+    def next_wait(self) -> float:
+        """Seconds the next request would wait right now."""
+        return max(0.0, (self.level + 1.0 - self.capacity) / self.rate)
+
+    def detach(self) -> None:
+        """Stop sharing: keep a private copy of the level (a closed Client keeps no portal state)."""
+        self.counter = PortalCounter(self.level)
 
 
-_registry: dict[str, LeakyBucket] = {}
+_registry: weakref.WeakValueDictionary[str, PortalCounter] = weakref.WeakValueDictionary()
 _registry_lock = threading.Lock()
 
 
-def shared_bucket(key: str, rate: float = 2.0, burst: float = 50.0) -> LeakyBucket:
-    """The process-wide bucket of webhook ``key``; conflicting settings keep the stricter ones."""
+def shared_counter(key: str) -> PortalCounter:
+    """The request counter of webhook ``key`` shared by the buckets that hold it."""
     with _registry_lock:
-        bucket = _registry.get(key)
-        if bucket is None:
-            bucket = _registry[key] = LeakyBucket(rate, burst)
+        counter = _registry.get(key)
+        if counter is None:
+            counter = _registry[key] = PortalCounter()
+        return counter
+
+
+def shared_bucket(key: str, rate: float = 2.0, burst: float = 50.0) -> LeakyBucket:
+    """A bucket with these settings on the shared counter of webhook ``key``.
+
+    Example::
+
+        >>> a = shared_bucket("hook", rate=0.5)
+        >>> b = shared_bucket("hook", rate=5)
+        >>> (a.rate, b.rate, a.counter is b.counter)
+        (0.5, 5.0, True)
+    """
+    return LeakyBucket(rate, burst, shared_counter(key))
+
+
+def forget(key: str | None = None) -> None:
+    """Drop the shared counter of ``key`` (every key when None); open buckets keep their own copy."""
+    with _registry_lock:
+        if key is None:
+            _registry.clear()
         else:
-            bucket.rate = min(bucket.rate, float(rate))
-            bucket.burst = min(bucket.burst, float(burst))
-        return bucket
+            _registry.pop(key, None)
 
 
 class OperatingWatch:
@@ -120,6 +198,11 @@ class OperatingWatch:
             q.append((now, float(seconds)))
             while q and q[0][0] < now - self.window:
                 q.popleft()
+
+    def methods(self) -> list[str]:
+        """Every method seen so far (direct calls and batch sub-calls), sorted."""
+        with self._lock:
+            return sorted(set(self._reported) | set(self._local))
 
     def operating(self, method: str) -> float:
         """Best estimate of ``method``'s operating seconds in the current window."""

@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from ..entities import entity as _entity
+from ..progress import Bar
 from ..schema.specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
 from .apply import Applier
 from .diff import diff, is_missing
@@ -206,8 +207,9 @@ class Plan:
         description). Safe to call again after a crash: the journal makes it finish exactly.
 
         ``journal``: None = default path (see :func:`~.journal.default_path`), a path, or False
-        for an in-memory journal (no resume). ``progress``: True for a tqdm bar or a callable
-        ``(done, total)``. ``force`` overwrites rows modified on the portal since they were loaded.
+        for an in-memory journal (no resume). ``progress``: True for a bar, a tqdm instance or a
+        callable ``(done, total)`` (see :mod:`~bitrix_frames.progress`); the bar shows the
+        Client's long pauses (rate limit, back-off) as its status. ``force`` overwrites rows modified on the portal since they were loaded.
 
         Example::
 
@@ -221,17 +223,14 @@ class Plan:
             path = ":memory:"
         else:
             path = Path(journal)
-        bar = None
-        callback = progress if callable(progress) else None
-        if progress is True:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(self.operations), desc=f"write {self.entity}", unit="op")
-
-            def callback(done: int, total: int) -> None:
-                bar.update(done - bar.n)
-
-        with Journal(path, self.fingerprint) as jr:
+        bar = Bar(
+            False if progress is None else progress,
+            f"write {self.entity}",
+            unit="op",
+            total=len(self.operations),
+            unit_scale=False,
+        )
+        with bar, bar.showing_waits(self.client), Journal(path, self.fingerprint) as jr:
             jr.set_meta(entity=self.entity, portal=self.client.masked_url, counts=self.counts)
             applier = Applier(
                 self.client,
@@ -240,13 +239,9 @@ class Plan:
                 jr,
                 force=force,
                 stop_on_error=stop_on_error,
-                progress=callback,
+                progress=bar.moveto,
             )
-            try:
-                outcomes = applier.run()
-            finally:
-                if bar is not None:
-                    bar.close()
+            outcomes = applier.run()
         self.last_report = _report(self.operations, outcomes)
         return self.last_report
 

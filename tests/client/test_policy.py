@@ -62,10 +62,20 @@ def test_bucket_lets_the_burst_through_then_paces(monkeypatch):
     assert b.level >= 10
 
 
-def test_shared_bucket_per_webhook_keeps_the_stricter_setting():
+def test_shared_bucket_shares_the_level_of_a_webhook_never_its_settings(monkeypatch):
+    clock = {"t": 100.0}
+    monkeypatch.setattr("bitrix_frames.throttle.time.monotonic", lambda: clock["t"])
     a = shared_bucket("hook-A", rate=5, burst=250)
-    assert shared_bucket("hook-A", rate=2, burst=50) is a and (a.rate, a.burst) == (2, 50)
-    assert shared_bucket("hook-B") is not a
+    b = shared_bucket("hook-A", rate=2, burst=50)
+    assert (a.rate, a.burst, b.rate, b.burst) == (5, 250, 2, 50)  # no ratchet either way
+    assert a.counter is b.counter and shared_bucket("hook-B").counter is not a.counter
+    for _ in range(10):
+        a.acquire()
+    assert b.level == 10  # what the portal has counted, whoever sent it
+    clock["t"] += 1.0
+    assert b.level == 8  # drained at the reader's own rate
+    a.refused()  # a thinks the portal's bucket is 250 deep ...
+    assert a.level == 250 and b.next_wait() == pytest.approx((50 + 1 - 48) / 2)  # ... b: 50 at most
 
 
 def test_operating_watch_slows_down_near_the_limit():
