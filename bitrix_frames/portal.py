@@ -93,7 +93,7 @@ class Portal:
             1  operating time  crm.deal.list   1.2  480.0   seconds  2026-12-01 23:49:40+00:00   0.0
         """
         frame = pd.DataFrame(self.client.limits(), columns=LIMIT_COLUMNS)
-        frame["reset_at"] = pd.to_datetime(frame["reset_at"], unit="s", utc=True)
+        frame["reset_at"] = pd.to_datetime(frame["reset_at"], unit="s", utc=True).dt.round("s")
         frame.attrs.update(rate=self.client.rate, burst=self.client.burst)
         return frame
 

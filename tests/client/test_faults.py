@@ -83,7 +83,7 @@ def test_refused_write_is_retried_and_applied_once():
 
 
 @pytest.mark.timeout(120)
-def test_steady_state_pacing_keeps_503_near_zero():
+def test_steady_state_pacing_waits_and_keeps_503_near_zero():
     # A fast bucket keeps the test short; the client mirrors it and must not be refused.
     with Sandbox(deals=300, rate=20, burst=10) as sb:
         c = Client(sb.webhook_url, rate=20, burst=10)
@@ -103,7 +103,7 @@ def test_steady_state_pacing_keeps_503_near_zero():
 
 
 @pytest.mark.timeout(120)
-def test_two_clients_of_one_webhook_share_the_bucket_and_both_finish():
+def test_two_clients_of_one_webhook_wait_on_one_shared_level_and_both_finish():
     with Sandbox(deals=2000, rate=20, burst=10) as sb:
         a, b = Client(sb.webhook_url, rate=20, burst=10), Client(sb.webhook_url, rate=20, burst=10)
         out = {}
@@ -125,7 +125,7 @@ def test_two_clients_of_one_webhook_share_the_bucket_and_both_finish():
     assert stats["refused_rate_limit"] <= 2
 
 
-def test_operating_time_slowdown_avoids_429():
+def test_operating_time_slowdown_waits_and_avoids_429():
     # Budget 1 s, 0.3 s per call: the client must pace itself instead of hitting 429.
     with Sandbox(
         deals=0, limits=False, operating_limit=1.0, operating_window=2.0, cost_per_call=0.3
