@@ -9,9 +9,23 @@ Example::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"  # before the imports: transport reads it for the User-Agent
+from typing import TYPE_CHECKING, Any
 
-from .errors import BitrixError  # noqa: E402
-from .portal import Portal, connect  # noqa: E402
+from ._version import __version__
+from .errors import BitrixError
+
+if TYPE_CHECKING:
+    from .portal import Portal, connect
 
 __all__ = ["BitrixError", "Portal", "connect", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # The client layer (requests, pandas) loads on first use, so `import bitrix_frames.sandbox`
+    # stays light; loading it also registers the ``df.bitrix`` accessor.
+    if name in ("Portal", "connect"):
+        from . import accessor, portal
+
+        del accessor  # imported for its registration of df.bitrix
+        return getattr(portal, name)
+    raise AttributeError(f"module 'bitrix_frames' has no attribute {name!r}")

@@ -38,7 +38,7 @@ import urllib3.exceptions
 from requests.auth import AuthBase
 from requests.utils import get_auth_from_url, get_environ_proxies, select_proxy
 
-from . import __version__
+from ._version import __version__
 from .body import _CHUNK, parse_json, read_body
 from .deadline import Deadline, DeadlineAdapter, running
 from .encoding import dumps
