@@ -180,7 +180,7 @@ def _watched_connection(base: type) -> type:
     return _connection_classes[base]
 
 
-def _watched_pool(base: type) -> type:
+def _watched_pool(base: type[Any]) -> type:
     if base not in _pool_classes:
         _pool_classes[base] = type(
             f"Deadline{base.__name__}",

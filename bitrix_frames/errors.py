@@ -102,7 +102,7 @@ class BitrixError(Exception):
         return (_rebuild, (type(self), self.description, self.code, self.method, self.status))
 
 
-def _rebuild(cls: type, description: str, code: str, method: str | None, status: int | None):
+def _rebuild(cls: type[BitrixError], description: str, code: str, method: str | None, status: int | None):
     err = cls.__new__(cls)
     BitrixError.__init__(err, description, code=code, method=method, status=status)
     return err
@@ -138,7 +138,7 @@ class BadValue(ValidationError):
         return (_rebuild_bad_value, (type(self), self.reason, self.column))
 
 
-def _rebuild_bad_value(cls: type, reason: str, column: str | None) -> BadValue:
+def _rebuild_bad_value(cls: type[BadValue], reason: str, column: str | None) -> BadValue:
     err = cls.__new__(cls)
     BadValue.__init__(err, reason, column=column)
     return err

@@ -8,6 +8,7 @@ python3 -m venv .venv
 if [ -f scripts/install-browser.sh ]; then bash scripts/install-browser.sh; fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/python -m mypy
 .venv/bin/python -m pytest "$@"
 # The oldest pandas we support, on the layers that touch dtypes.
 python3 -m venv .venv-pandas22

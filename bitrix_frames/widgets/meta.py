@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -75,8 +75,8 @@ class ColumnInfo:
     kind: str  # "choice" | "datetime" | "number" | "text" | "bool"
     caption: str
     field: str
-    options: tuple[tuple[str, Any], ...] = field(default=())  # (shown label, code), SORT order
-    labels: tuple[tuple[Any, str], ...] = field(default=())  # (code, plain label)
+    options: tuple[tuple[str, Any], ...] = ()  # (shown label, code), SORT order
+    labels: tuple[tuple[Any, str], ...] = ()  # (code, plain label)
 
 
 def server_field(col: str, info: Mapping[str, Any] | None = None) -> str:
