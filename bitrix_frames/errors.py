@@ -102,7 +102,9 @@ class BitrixError(Exception):
         return (_rebuild, (type(self), self.description, self.code, self.method, self.status))
 
 
-def _rebuild(cls: type[BitrixError], description: str, code: str, method: str | None, status: int | None):
+def _rebuild(
+    cls: type[BitrixError], description: str, code: str, method: str | None, status: int | None
+):
     err = cls.__new__(cls)
     BitrixError.__init__(err, description, code=code, method=method, status=status)
     return err
