@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .contract import BitrixClient
 from .errors import ValidationError
 from .schema.labels import LABELLED_KINDS, code_for, label_map, label_series
 from .schema.specs import ColumnSpec, spec_from_dict
@@ -116,7 +117,9 @@ class BitrixAccessor:
             return [code_for(spec, v, pipeline=pipeline) for v in values]
         return code_for(spec, values, pipeline=pipeline)
 
-    def refresh(self, client: Any = None, *, incremental: bool = False) -> pd.DataFrame:
+    def refresh(
+        self, client: BitrixClient | None = None, *, incremental: bool = False
+    ) -> pd.DataFrame:
         """Reload with the same filter/select/order (``incremental``: only changed rows, see
         :func:`bitrix_frames.cache.refresh_frame`). ``client`` defaults to the Client that loaded
         the frame, if it is still alive."""
@@ -138,7 +141,7 @@ class BitrixAccessor:
             order=meta.get("order"),
         )
 
-    def plan(self, after: pd.DataFrame, *, client: Any = None, **kw: Any) -> Any:
+    def plan(self, after: pd.DataFrame, *, client: BitrixClient | None = None, **kw: Any) -> Any:
         """Diff this frame against ``after`` into a write-back :class:`~bitrix_frames.writeback.Plan`
         (nothing is sent until ``.apply()``): ``deals.bitrix.plan(edited).apply()``. ``client``
         defaults to the Client that loaded the frame; other keywords go to

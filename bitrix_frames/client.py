@@ -26,14 +26,13 @@ from .batch import BatchResult, Command
 from .envelope import check_success
 from .errors import (
     AmbiguousWriteError,
-    ApiError,
     BitrixError,
     OperationTimeLimit,
     QueryLimitExceeded,
-    ValidationError,
     from_envelope,
 )
-from .policy import ambiguous, backoff, is_read, not_executed, retryable
+from .policy import ambiguous, backoff, is_read, retryable, subcall_retryable
+from .query import ListQuery
 from .throttle import OperatingWatch, shared_bucket
 from .transport import (
     DEFAULT_MAX_DECODED_BYTES,
@@ -329,14 +328,7 @@ class Client:
                 name: chunk[name]
                 for name, err in res.errors.items()
                 if "$result[" not in batching.encode(chunk[name])
-                and (
-                    not_executed(err)
-                    or (
-                        is_read(batching.method_of(chunk[name]))
-                        and isinstance(err, ApiError)
-                        and retryable(err, True)
-                    )
-                )
+                and subcall_retryable(err, batching.method_of(chunk[name]))
             }
             if not again:
                 return res
@@ -400,31 +392,8 @@ class Client:
         """
         from .paging import list_rows
 
-        for name, value in (("filter", filter), ("order", order), ("params", params)):
-            if value is not None and not isinstance(value, Mapping):
-                raise ValidationError(
-                    f"{name} must be a dict, not {type(value).__name__}", method=method
-                )
-        clash = [
-            k for k in params or {} if str(k).lower() in ("filter", "select", "order", "start")
-        ]
-        if clash:
-            raise ValidationError(
-                f"pass {', '.join(map(str, clash))} as arguments of list(), not inside params",
-                method=method,
-            )
-        if select is not None and (isinstance(select, str) or not isinstance(select, list | tuple)):
-            raise ValidationError("select must be a list of field names", method=method)
-        return list_rows(
-            self,
-            method,
-            filter=dict(filter or {}),
-            select=list(select) if select else None,
-            order=dict(order) if order else None,
-            params=dict(params or {}),
-            progress=progress,
-            companions=dict(companions),
-        )
+        query = ListQuery.checked(method, filter=filter, select=select, order=order, params=params)
+        return list_rows(self, method, query, progress=progress, companions=dict(companions))
 
 
 def _retry_reason(err: BitrixError) -> dict[str, str]:

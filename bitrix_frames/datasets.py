@@ -88,16 +88,17 @@ class Stream:
 
     def _read(self) -> None:
         from .paging import list_rows
+        from .query import ListQuery
 
         plan = self.plan
+        query = ListQuery(
+            filter=dict(plan.api_filter or {}), select=plan.send_select, order=plan.api_order
+        )
         try:
             list_rows(
                 plan.client,
                 plan.ent.list_method,
-                filter=dict(plan.api_filter or {}),
-                select=plan.send_select,
-                order=plan.api_order,
-                params={},
+                query,
                 progress=self.progress,
                 sink=self._sink,
             )

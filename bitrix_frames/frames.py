@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from . import accessor as _accessor  # noqa: F401  (registers df.bitrix)
+from .contract import BitrixClient
 from .entities import Entity
 from .entities import entity as _entity
 from .errors import ValidationError
@@ -52,7 +53,7 @@ __all__ = [
 _CLIENTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
-def client_for(portal: str) -> Any | None:
+def client_for(portal: str) -> BitrixClient | None:
     """The live Client that loaded frames of ``portal`` (masked URL), if it still exists."""
     return _CLIENTS.get(portal)
 
@@ -116,7 +117,7 @@ def _check_order(
 
 
 def load(
-    client: Any,
+    client: BitrixClient,
     entity: str | Entity,
     filter: Mapping[str, Any] | None = None,
     select: Iterable[str] | None = None,
@@ -142,7 +143,7 @@ def load(
 
 
 def load_with(
-    client: Any,
+    client: BitrixClient,
     entity: str | Entity,
     companions: Mapping[str, Any],
     filter: Mapping[str, Any] | None = None,
@@ -175,7 +176,7 @@ def load_with(
 class LoadPlan:
     """What :func:`load` sends and how it builds the frame (shared with streamed exports)."""
 
-    client: Any
+    client: BitrixClient
     ent: Entity
     specs: Mapping[str, ColumnSpec]
     api_filter: dict
@@ -187,7 +188,7 @@ class LoadPlan:
     def columns(self) -> list[str]:
         return _columns(self.ent, self.specs, self.api_select)
 
-    def frame(self, rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+    def frame(self, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         """Rows (all of them, or one streamed chunk) as the typed frame with its attrs."""
         frame = to_frame(rows, self.specs, self.ent, columns=self.columns)
         _remember(self.client)
@@ -206,7 +207,7 @@ class LoadPlan:
 
 
 def plan_load(
-    client: Any,
+    client: BitrixClient,
     entity: str | Entity,
     filter: Mapping[str, Any] | None = None,
     select: Iterable[str] | None = None,
@@ -230,7 +231,7 @@ def plan_load(
     return LoadPlan(client, ent, specs, api_filter, api_select, api_order, send_select)
 
 
-def fields_frame(client: Any, entity: str | Entity) -> pd.DataFrame:
+def fields_frame(client: BitrixClient, entity: str | Entity) -> pd.DataFrame:
     """Field metadata as a DataFrame, one row per column (index ``name``).
 
     Columns: title, type, kind, dtype, required, read_only, immutable, multiple, dynamic,
@@ -277,7 +278,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def pipelines(client: Any) -> pd.DataFrame:
+def pipelines(client: BitrixClient) -> pd.DataFrame:
     """Deal pipelines in display order: index ``ID``; NAME, SORT, IS_DEFAULT.
 
     Example::
@@ -297,7 +298,7 @@ def pipelines(client: Any) -> pd.DataFrame:
     return frame.sort_values(["SORT", "ID"]).set_index("ID")
 
 
-def statuses(client: Any, entity_id: str | None = None) -> pd.DataFrame:
+def statuses(client: BitrixClient, entity_id: str | None = None) -> pd.DataFrame:
     """``crm.status.list`` as a frame (optionally one dictionary: ``STATUS``, ``SOURCE``...).
 
     Example::
@@ -327,7 +328,7 @@ def statuses(client: Any, entity_id: str | None = None) -> pd.DataFrame:
     return frame.sort_values(["ENTITY_ID", "SORT", "ID"]).set_index("ID")
 
 
-def stages(client: Any, entity: str | Entity = "deal") -> pd.DataFrame:
+def stages(client: BitrixClient, entity: str | Entity = "deal") -> pd.DataFrame:
     """Stages of ``deal`` (every pipeline, (pipeline sort, stage sort) order) or ``lead`` statuses.
 
     Columns: STATUS_ID, NAME, LABEL (as in ``df.bitrix.labels()``), PIPELINE_ID, PIPELINE, SORT,

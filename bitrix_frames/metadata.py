@@ -18,6 +18,7 @@ import threading
 import weakref
 from typing import Any
 
+from .contract import BitrixClient
 from .entities import Entity
 from .entities import entity as _entity
 from .envelope import show
@@ -37,7 +38,7 @@ def user_name(row: dict[str, Any]) -> str:
 class PortalMetadata:
     """Lazily fetched, cached metadata of one portal (one Client)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: BitrixClient) -> None:
         self._client = weakref.ref(client) if _weakrefable(client) else (lambda c=client: c)
         self._lock = threading.RLock()
         self._fields: dict[str, dict] = {}
@@ -206,7 +207,7 @@ _STRONG: dict[int, PortalMetadata] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def metadata(client: Any) -> PortalMetadata:
+def metadata(client: BitrixClient) -> PortalMetadata:
     """The metadata cache of ``client`` (created on first use, lives as long as the client).
 
     Example::
@@ -223,7 +224,7 @@ def metadata(client: Any) -> PortalMetadata:
         return _STRONG.setdefault(id(client), PortalMetadata(client))
 
 
-def forget(client: Any) -> None:
+def forget(client: BitrixClient) -> None:
     """Drop the cached metadata of ``client`` (after fields, stages or users changed)."""
     with _CACHE_LOCK:
         if _weakrefable(client):

@@ -26,7 +26,8 @@ minimum: ``requests <= ceil(N/2500) + K + 1`` in the worst case (sparse IDs), ab
 
 Example::
 
-    rows = list_rows(client, "crm.deal.list", filter={"CLOSED": "N"}, select=["ID", "TITLE"])
+    q = ListQuery(filter={"CLOSED": "N"}, select=["ID", "TITLE"])
+    rows, _ = list_rows(client, "crm.deal.list", q, progress=False)
 """
 
 from __future__ import annotations
@@ -39,17 +40,17 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .batch import BatchResult, Command
+from .batch import MAX_COMMANDS, BatchResult, Command
 from .envelope import show
-from .errors import ApiError, BitrixError, IncompleteReadError, MalformedResponse, ValidationError
-from .policy import backoff, not_executed, retryable
+from .errors import BitrixError, IncompleteReadError, MalformedResponse, ValidationError
+from .policy import backoff, not_executed, subcall_retryable
 from .progress import Bar
+from .query import ListQuery
 
 if TYPE_CHECKING:
     from .client import Client
 
 PAGE = 50
-MAX_COMMANDS = 50
 MAX_TOTAL = 10**8
 """A larger ``total`` comes from a broken or hostile server, not from a CRM."""
 
@@ -110,11 +111,8 @@ def row_id(row: dict, key: str, method: str | None = None) -> int:
 def list_rows(
     client: Client,
     method: str,
+    query: ListQuery,
     *,
-    filter: dict,
-    select: list[str] | None,
-    order: dict | None,
-    params: dict,
     progress: bool | None,
     companions: dict[str, Command] | None = None,
     sink: Callable[[list[dict]], None] | None = None,
@@ -126,6 +124,7 @@ def list_rows(
     With ``sink``, rows are not collected: each response's rows (at most 2,500) go to
     ``sink(rows)`` as they arrive, from the reading threads (one call at a time, in no particular
     order across ID ranges), and the returned list is empty. The row count is still checked."""
+    filter, select, order, params = query.filter, query.select, query.order, query.params
     companions = dict(companions or {})
     if companions and len(companions) > MAX_COMMANDS - 4:
         raise ValidationError(f"at most {MAX_COMMANDS - 4} companion commands fit beside a list")
@@ -377,8 +376,7 @@ class _Keyset:
             else:
                 rows.extend(page_rows)
             if err is not None:
-                retry = not_executed(err) or (isinstance(err, ApiError) and retryable(err, True))
-                if not retry or attempt >= self.client.max_retries:
+                if not subcall_retryable(err, self.method) or attempt >= self.client.max_retries:
                     raise err
                 attempt += 1
                 self.client.waits.sleep(

@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterable
 
 from .errors import (
+    ApiError,
     BitrixError,
     DeadlineExceeded,
     MalformedResponse,
@@ -81,6 +82,20 @@ def retryable(error: BitrixError, read: bool) -> bool:
     if isinstance(error, ServerError):
         return error.code.lower() not in _NO_RETRY_CODES
     return isinstance(error, TransportError)
+
+
+def subcall_retryable(error: BitrixError, method: str) -> bool:
+    """Whether one failed command of a ``batch`` may be sent again on its own: the portal did not
+    run it, or it is a read that failed in a retryable way.
+
+    Example::
+
+        >>> subcall_retryable(QueryLimitExceeded("too many"), "crm.deal.update")
+        True
+    """
+    return not_executed(error) or (
+        is_read(method) and isinstance(error, ApiError) and retryable(error, True)
+    )
 
 
 def ambiguous(error: BitrixError) -> bool:

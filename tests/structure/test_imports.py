@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "files",
             "protocol",
             "query",
+            "contract",
             "limits",
             "progress",
             "waits",

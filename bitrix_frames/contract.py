@@ -1,0 +1,70 @@
+"""What every layer above the client relies on: the :class:`BitrixClient` protocol.
+
+:class:`~bitrix_frames.client.Client` satisfies it; so can a test double or another transport.
+Annotate with it (not ``Any``, not the concrete Client) wherever a client is passed in.
+
+Example::
+
+    from bitrix_frames.contract import BitrixClient
+
+    def deal_count(client: BitrixClient) -> int:
+        return client.batch({"n": ("crm.deal.list", {"start": 0})}).total["n"]
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .batch import BatchResult, Command
+
+__all__ = ["BitrixClient"]
+
+
+@runtime_checkable
+class BitrixClient(Protocol):
+    """A connection to one portal: raw calls, batches and whole lists (see :class:`Client`)."""
+
+    @property
+    def masked_url(self) -> str:
+        """``https://host/rest/<uid>/***/``: safe to show, the key of caches and journals."""
+        ...
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+        """The ``result`` of one method call."""
+        ...
+
+    def batch(
+        self, commands: Mapping[str, Command] | builtins.list[Command], *, halt: bool = False
+    ) -> BatchResult:
+        """Named commands, 50 per request; per-command errors in ``.errors``."""
+        ...
+
+    def list(
+        self,
+        method: str,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        select: builtins.list[str] | None = None,
+        order: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> builtins.list[dict]:
+        """Every row of a list method, unwrapped."""
+        ...
+
+    def list_with(
+        self,
+        method: str,
+        companions: Mapping[str, Command],
+        *,
+        filter: Mapping[str, Any] | None = None,
+        select: builtins.list[str] | None = None,
+        order: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> tuple[builtins.list[dict], BatchResult]:
+        """:meth:`list` plus ``companions`` sent in the same first request."""
+        ...
