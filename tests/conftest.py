@@ -3,6 +3,8 @@
 * Every test starts with no shared pacing state: the per-portal request counters of
   :mod:`bitrix_frames.throttle` are forgotten, so a sandbox that reuses a loopback port (and the
   sandbox's fixed secret) never inherits the level of an earlier test's sandbox.
+* ``make_sandbox(size, **config)`` starts a sandbox of a named size (:data:`sandboxes.SIZES`,
+  rate limits off by default) and stops it after the test.
 * A test that waits on limits says so in its name: a pause the Client announces (see
   :mod:`bitrix_frames.waits`) for the request rate or the operating time fails a test whose name
   lacks "wait"; a random back-off after a fault only warns.
@@ -14,6 +16,7 @@ import logging
 import warnings
 
 import pytest
+import sandboxes
 
 from bitrix_frames import throttle
 
@@ -51,3 +54,18 @@ def _isolated_pacing(request):
         if any(r in _PACED for r, _, _ in handler.seen):
             pytest.fail(f"the test waited on limits ({text}); say so in its name", pytrace=False)
         warnings.warn(f"the test waited: {text}", stacklevel=1)
+
+
+@pytest.fixture
+def make_sandbox():
+    """Factory of sandboxes stopped after the test: ``make_sandbox("small", faults=...)``."""
+    started = []
+
+    def make(size: str | int = "tiny", **config):
+        sb = sandboxes.start(size, **config)
+        started.append(sb)
+        return sb
+
+    yield make
+    for sb in reversed(started):
+        sb.stop()

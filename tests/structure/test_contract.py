@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from sandboxes import FAST, SIZES
 
 from bitrix_frames.client import Client
 from bitrix_frames.contract import BitrixClient
@@ -48,3 +49,16 @@ def test_list_query_normalises_and_is_frozen():
 def test_list_query_refuses_wrong_shapes_before_anything_is_sent(kw, message):
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ListQuery.checked("crm.deal.list", **kw)
+
+
+def test_a_wrong_query_is_refused_before_any_request_and_a_right_one_reads_every_row(make_sandbox):
+    sb = make_sandbox("tiny")
+    with Client(sb.webhook_url, **FAST) as client:
+        with pytest.raises(ValidationError, match="select must be a list"):
+            client.list("crm.deal.list", select="ID")
+        with pytest.raises(ValidationError, match="filter must be a dict"):
+            client.list_with("crm.deal.list", {}, filter=["ID"])
+        assert sb.stats()["http_requests"] == 0
+        rows = client.list("crm.deal.list", select=["ID"], order={"ID": "ASC"})
+    assert len(rows) == SIZES["tiny"]
+    assert [int(r["ID"]) for r in rows] == sorted(int(r["ID"]) for r in rows)

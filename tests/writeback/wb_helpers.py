@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from sandboxes import FAST
 
 from bitrix_frames.client import Client
 from bitrix_frames.sandbox.sandbox import Sandbox
-
-FAST = {"rate": 1000.0, "burst": 1000.0}
-"""Client pacing for sandboxes started with ``limits=False``."""
 
 WRITE_VERBS = ("add", "update", "delete", "complete")
 
