@@ -75,14 +75,34 @@ class Entity:
     keep_unknown_keys: bool = True
     """Keep response keys the metadata does not list as object columns (False: drop them unless
     selected; task responses carry many computed extras)."""
+    plural: str = ""
+    """The plural name: the Portal loader (``portal.deals()``) and an accepted spelling."""
+    stage_field: str | None = None
+    """The field holding the pipeline stage or status (``STAGE_ID`` deals, ``STATUS_ID`` leads)."""
+    marker_field: str | None = None
+    """A free text field a write-back add stamps with its token, to find the row again after a
+    lost response (``ORIGIN_ID`` CRM, ``XML_ID`` tasks); None = adds are not supported."""
+    filter_dialect: str = "crm"
+    """``crm`` (legacy list filters: ``%`` LIKE, ``>=``...) or ``plain`` (tasks, users)."""
 
 
 _CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
 
 
-def _crm(name: str, type_id: int, *, multi: bool, not_listed: tuple[str, ...] = ()) -> Entity:
+def _crm(
+    name: str,
+    plural: str,
+    type_id: int,
+    *,
+    multi: bool,
+    not_listed: tuple[str, ...] = (),
+    stage_field: str | None = None,
+) -> Entity:
     return Entity(
         name=name,
+        plural=plural,
+        stage_field=stage_field,
+        marker_field="ORIGIN_ID",
         list_method=f"crm.{name}.list",
         get_method=f"crm.{name}.get",
         fields_method=f"crm.{name}.fields",
@@ -124,12 +144,17 @@ _USER_TYPES = {
 }
 
 ENTITIES: dict[str, Entity] = {
-    "lead": _crm("lead", 1, multi=True),
-    "deal": _crm("deal", 2, multi=False, not_listed=("CONTACT_IDS",)),
-    "contact": _crm("contact", 3, multi=True),
-    "company": _crm("company", 4, multi=True),
+    "lead": _crm("lead", "leads", 1, multi=True, stage_field="STATUS_ID"),
+    "deal": _crm(
+        "deal", "deals", 2, multi=False, not_listed=("CONTACT_IDS",), stage_field="STAGE_ID"
+    ),
+    "contact": _crm("contact", "contacts", 3, multi=True),
+    "company": _crm("company", "companies", 4, multi=True),
     "task": Entity(
         name="task",
+        plural="tasks",
+        marker_field="XML_ID",
+        filter_dialect="plain",
         list_method="tasks.task.list",
         get_method="tasks.task.get",
         fields_method="tasks.task.getFields",
@@ -168,6 +193,8 @@ ENTITIES: dict[str, Entity] = {
     ),
     "user": Entity(
         name="user",
+        plural="users",
+        filter_dialect="plain",
         list_method="user.get",
         get_method="user.get",
         fields_method="user.fields",
@@ -185,8 +212,7 @@ ENTITIES: dict[str, Entity] = {
     ),
 }
 
-_PLURALS = {"leads": "lead", "deals": "deal", "contacts": "contact", "companies": "company"}
-_PLURALS.update({"tasks": "task", "users": "user"})
+_PLURALS = {ent.plural: key for key, ent in ENTITIES.items()}
 
 
 def entity(name: str | Entity) -> Entity:

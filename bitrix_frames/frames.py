@@ -341,8 +341,8 @@ def stages(client: BitrixClient, entity: str | Entity = "deal") -> pd.DataFrame:
     """
     ent = _entity(entity)
     specs = metadata(client).specs(ent)
-    field = "STAGE_ID" if ent.name == "deal" else "STATUS_ID"
-    if field not in specs:
+    field = ent.stage_field
+    if field is None or field not in specs:
         raise ValidationError(f"{ent.name} has no stages")
     spec = specs[field]
     by_code: dict[str, dict] = {}

@@ -22,21 +22,19 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Image, display
 
+from bitrix_frames.entities import Entity, entity
 from bitrix_frames.reports.labels import caption, entity_of, labelled
 from bitrix_frames.widgets.controls import Control, make_control
 from bitrix_frames.widgets.meta import describe
 
 __all__ = ["FilterPanel", "filter_panel"]
 
-_PLAIN_DIALECT = {"task", "tasks", "user", "users"}
-_LOADERS = {
-    "deal": "deals",
-    "lead": "leads",
-    "contact": "contacts",
-    "company": "companies",
-    "task": "tasks",
-    "user": "users",
-}
+
+def _registered(name: str | None) -> Entity | None:
+    try:
+        return entity(name) if name else None
+    except ValueError:
+        return None
 
 
 class FilterPanel:
@@ -71,7 +69,8 @@ class FilterPanel:
         self.df = df
         self.entity = entity_of(df)
         self.head = head
-        dialect = "plain" if (self.entity or "") in _PLAIN_DIALECT else "crm"
+        ent = _registered(self.entity)
+        dialect = ent.filter_dialect if ent is not None else "crm"
         self.columns = describe(df, columns, labels=labels, users=users)
         self.controls: dict[str, Control] = {
             info.name: make_control(info, df[info.name], dialect) for info in self.columns
@@ -144,7 +143,8 @@ class FilterPanel:
 
             fresh = panel.reload(portal)
         """
-        loader = getattr(portal, _LOADERS.get(self.entity or "", ""), None)
+        ent = _registered(self.entity)
+        loader = getattr(portal, ent.plural, None) if ent is not None else None
         if loader is None:
             raise ValueError(f"don't know how to reload entity {self.entity!r}")
         return loader(filter=self.server_filter(), **kwargs)
