@@ -20,7 +20,11 @@ offset-paging peers, which ``cost`` stops with 429); ``nocost`` turns the model 
 slow_seconds 1).
 
 Printed per library and scenario: rows, complete (every deal exactly once), http_requests,
-sub_calls, operating_seconds (sandbox deltas), wall_seconds, peak_rss_mb, outcome, error.
+sub_calls, operating_seconds (sandbox deltas), wall_seconds, cpu_seconds and cpu_s_per_100k_rows
+(the client process's CPU, every thread, library import excluded), peak_rss_mb, outcome, error.
+``bitrix_frames_frame`` (``frames.load``: rows + typed conversion) and ``bitrix_frames_export``
+(``datasets.export`` partitioned by STAGE_ID into a temporary directory) are run when named in
+``--libs``.
 
 ``BENCH_WORKERS`` overrides bitrix_frames' ``max_workers`` (default: the Client's). A peer that passes its own
 timeout or fails is reported with ``outcome`` "timeout" / "error" / "incomplete", never awaited.
@@ -44,6 +48,8 @@ import time
 from collections.abc import Callable
 
 LIBS = ("bitrix_frames", "fast_bitrix24", "b24pysdk_fast", "b24pysdk_list")
+OURS = ("bitrix_frames_frame", "bitrix_frames_export")
+"""Also ours, on request: the typed frame (``frames.load``) and a partitioned Parquet export."""
 COST = {
     "latency": 0.03,
     "cost_per_row": 1.4e-3,
@@ -68,11 +74,31 @@ SCENARIOS = {
 # --- worker side (runs in a subprocess) -------------------------------------------------------------
 def _loader(lib: str, url: str) -> Callable[[], list]:
     """Import the library (not timed) and return the call that loads every deal."""
-    if lib == "bitrix_frames":
+    if lib.startswith("bitrix_frames"):
         from bitrix_frames.client import Client
 
         workers = os.environ.get("BENCH_WORKERS")
         options = {"max_workers": int(workers)} if workers else {}
+        if lib == "bitrix_frames_frame":
+            from bitrix_frames import frames
+
+            return lambda: [{"ID": i} for i in frames.load(Client(url, **options), "deal").index]
+        if lib == "bitrix_frames_export":
+            import tempfile
+
+            import pyarrow.dataset as ds
+
+            from bitrix_frames import datasets
+
+            def export() -> list:
+                with tempfile.TemporaryDirectory() as tmp:
+                    datasets.export(
+                        Client(url, **options), "deal", f"{tmp}/d", partition_by="STAGE_ID"
+                    )
+                    ids = ds.dataset(f"{tmp}/d", partitioning="hive").to_table(columns=["ID"])
+                    return [{"ID": i} for i in ids.column("ID").to_pylist()]
+
+            return export
         return lambda: Client(url, **options).list("crm.deal.list", progress=False)
     if lib == "fast_bitrix24":
         from fast_bitrix24 import Bitrix
@@ -113,10 +139,13 @@ def worker(lib: str, url: str) -> None:
     out: dict = {"rows": 0, "error": None}
     ids: set[int] = set()
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
         load = _loader(lib, url)
         start = time.perf_counter()
+        cpu = time.process_time()
         rows = load()
+        out["cpu_seconds"] = round(time.process_time() - cpu, 3)
         out["rows"] = len(rows)
         ids = {int(r.get("ID", r.get("id", 0))) for r in rows}
     except BaseException as e:  # report, never hang
@@ -169,6 +198,12 @@ def run_one(lib: str, sb, timeout: float) -> dict:
             k: after["faults"].get(k, 0) - before["faults"].get(k, 0) for k in after["faults"]
         },
         "wall_seconds": res.get("wall_seconds", round(wall, 3)),
+        "cpu_seconds": res.get("cpu_seconds"),
+        "cpu_s_per_100k_rows": (
+            round(res["cpu_seconds"] * 100_000 / res["rows"], 2)
+            if res.get("cpu_seconds") is not None and res.get("rows")
+            else None
+        ),
         "peak_rss_mb": res.get("peak_rss_mb"),
         "error": res.get("error"),
     }
@@ -208,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--scenario", default="cost,nocost,faults", help="comma list of " + ",".join(SCENARIOS)
     )
-    p.add_argument("--libs", default=",".join(LIBS), help="comma list of " + ",".join(LIBS))
+    p.add_argument("--libs", default=",".join(LIBS), help="comma list of " + ",".join(LIBS + OURS))
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per library run")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import batch as batching
@@ -379,6 +379,7 @@ class Client:
         order: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
+        sink: Callable[[list[dict]], None] | None = None,
     ) -> tuple[list[dict], BatchResult]:
         """:meth:`list` plus up to 46 ``companions`` commands sent in the same first request
         (a separate batch when the list cannot use keyset paging); returns (rows, their results).
@@ -389,11 +390,16 @@ class Client:
                 "crm.deal.list", {"all": ("crm.deal.list", {"select": ["ID"], "start": 0})},
                 filter={">=DATE_MODIFY": "2026-11-01T00:00:00+00:00"})
             side.total["all"]      # counted in the same HTTP request as the changed rows
+
+        ``sink``: rows are handed over per response instead of collected (see
+        :func:`~bitrix_frames.paging.list_rows`); the returned list is then empty.
         """
         from .paging import list_rows
 
         query = ListQuery.checked(method, filter=filter, select=select, order=order, params=params)
-        return list_rows(self, method, query, progress=progress, companions=dict(companions))
+        return list_rows(
+            self, method, query, progress=progress, companions=dict(companions), sink=sink
+        )
 
 
 def _retry_reason(err: BitrixError) -> dict[str, str]:

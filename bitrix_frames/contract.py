@@ -14,7 +14,7 @@ Example::
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class BitrixClient(Protocol):
         order: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
+        sink: Callable[[builtins.list[dict]], None] | None = None,
     ) -> tuple[builtins.list[dict], BatchResult]:
-        """:meth:`list` plus ``companions`` sent in the same first request."""
+        """:meth:`list` plus ``companions`` sent in the same first request; with ``sink``, rows
+        go to ``sink`` per response instead of the returned list."""
         ...

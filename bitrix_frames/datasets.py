@@ -123,7 +123,7 @@ class Stream:
                 n = len(rows)
                 if self.limit is not None:
                     rows = rows[: max(0, self.limit - self.rows)]
-                chunk = self.plan.frame(rows)
+                chunk = self.plan.frame(rows)  # attrs on every chunk: xlsx labels use them
                 del rows, item
                 if self.schema is None:
                     self.schema = schema_of_frame(chunk)

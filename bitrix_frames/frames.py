@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from . import accessor as _accessor  # noqa: F401  (registers df.bitrix)
 from .contract import BitrixClient
@@ -35,6 +36,7 @@ from .errors import ValidationError
 from .metadata import metadata
 from .schema.specs import ColumnSpec
 from .schema.to_api import FilterError, SelectError, encode_filter, encode_select
+from .schema.to_arrow import frame_to_batch, schema_of_frame, table_to_frame
 from .schema.to_pandas import to_frame
 
 __all__ = [
@@ -160,16 +162,69 @@ def load_with(
         >>> deals, side = load_with(client, "deal", {"n": ("crm.deal.list", {"start": 0})})
     """
     plan = plan_load(client, entity, filter, select, order)
-    rows, side = client.list_with(
+    batches = _Batches(plan)
+    _, side = client.list_with(
         plan.ent.list_method,
         companions,
         filter=plan.api_filter or None,
         select=plan.send_select,
         order=plan.api_order,
         progress=progress,
+        sink=batches,
     )
-    frame = plan.frame(rows)
-    return frame, side
+    return batches.frame(), side
+
+
+BATCH_ROWS = 20_000
+"""Rows buffered before they become one Arrow record batch (bigger: less per-batch overhead)."""
+
+
+class _Batches:
+    """Rows are buffered as they arrive and every :data:`BATCH_ROWS` become one Arrow record
+    batch (the row dicts are dropped then); the frame is built from the batches at the end.
+
+    A read of up to ``BATCH_ROWS`` rows is converted directly, like before. A larger one never
+    holds more than about ``BATCH_ROWS`` row dicts at once, only compact Arrow batches, so peak
+    memory is the batches plus the frame instead of every page's dicts plus the frame.
+    """
+
+    def __init__(self, plan: LoadPlan) -> None:
+        self.plan = plan
+        self.schema: Any = None
+        self.batches: list[Any] = []
+        self.pending: list[dict] = []
+        self.attrs: dict = {}
+        self.peak_rows = 0
+
+    def __call__(self, rows: list[dict]) -> None:
+        self.pending.extend(rows)
+        self.peak_rows = max(self.peak_rows, len(self.pending))
+        if len(self.pending) >= BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        chunk = self.plan.frame(self.pending, attrs=self.schema is None)
+        self.pending = []
+        if self.schema is None:
+            self.schema = schema_of_frame(chunk)
+            self.attrs = chunk.attrs
+        self.batches.append(frame_to_batch(chunk, self.schema))
+
+    def frame(self) -> pd.DataFrame:
+        if self.schema is None:
+            frame = self.plan.frame(self.pending)
+        else:
+            if self.pending:
+                self._flush()
+            table = pa.Table.from_batches(self.batches, schema=self.schema)
+            self.batches.clear()
+            frame = table_to_frame(table)
+            frame.attrs = self.attrs
+        self.pending = []
+        order = list((self.plan.api_order or {}).items())
+        if not frame.index.is_monotonic_increasing and order in ([], [(frame.index.name, "ASC")]):
+            frame = frame.sort_index()  # ID ranges are read in parallel
+        return frame
 
 
 @dataclass(frozen=True)
@@ -188,9 +243,12 @@ class LoadPlan:
     def columns(self) -> list[str]:
         return _columns(self.ent, self.specs, self.api_select)
 
-    def frame(self, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-        """Rows (all of them, or one streamed chunk) as the typed frame with its attrs."""
+    def frame(self, rows: Iterable[Mapping[str, Any]], *, attrs: bool = True) -> pd.DataFrame:
+        """Rows (all of them, or one streamed chunk) as the typed frame with its attrs
+        (``attrs=False``: without, for the chunks after the first)."""
         frame = to_frame(rows, self.specs, self.ent, columns=self.columns)
+        if not attrs:
+            return frame
         _remember(self.client)
         frame.attrs["bitrix"] = {
             "entity": self.ent.name,

@@ -304,10 +304,17 @@ def column_to_arrow(col: pd.Series, f: pa.Field) -> pa.Array:
 
 def frame_to_batch(df: pd.DataFrame, schema: pa.Schema) -> pa.RecordBatch:
     """Rows of a typed frame as one record batch of ``schema`` (index first)."""
-    arrays = [pa.array(pd.Series(df.index).astype("Int64"), type=pa.int64())]
-    for f in list(schema)[1:]:
-        col = df[f.name] if f.name in df.columns else pd.Series([None] * len(df), dtype=object)
-        arrays.append(column_to_arrow(col.reset_index(drop=True), f))
+    attrs, df.attrs = df.attrs, {}  # pandas deep-copies attrs on every column access
+    try:
+        arrays = [pa.array(pd.Series(df.index).astype("Int64"), type=pa.int64())]
+        for f in list(schema)[1:]:
+            if f.name in df.columns:
+                col = df[f.name].reset_index(drop=True)
+            else:
+                col = pd.Series([None] * len(df), dtype=object)
+            arrays.append(column_to_arrow(col, f))
+    finally:
+        df.attrs = attrs
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

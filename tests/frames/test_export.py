@@ -24,11 +24,11 @@ def big(tmp_path_factory):
     with Sandbox(deals=N_DEALS, limits=False) as sb, Client(sb.webhook_url, max_workers=1) as c:
         done = datasets.export(c, "deal", out, partition_by="STAGE_ID")
         full = frames.load(c, "deal")
-    return done, out, full
+        yield done, out, full, c
 
 
 def test_partitioned_export_reads_back_complete(big):
-    done, out, full = big
+    done, out, full, _ = big
     assert done.rows == len(full) == N_DEALS
     back = datasets.read_dataset(out)
     back.attrs["bitrix"]["loaded_at"] = full.attrs["bitrix"]["loaded_at"]
@@ -37,13 +37,13 @@ def test_partitioned_export_reads_back_complete(big):
 
 
 def test_streaming_holds_a_bounded_number_of_rows(big):
-    done, _, _ = big
+    done, *_ = big
     # one chain + the queue slot + the chunk being converted, never the whole entity
     assert 0 < done.peak_rows <= 3 * CHUNK < N_DEALS
 
 
 def test_partitioned_export_is_read_by_duckdb_polars_and_pandas(big):
-    _, out, full = big
+    _, out, full, _ = big
     counts = full["STAGE_ID"].astype(str).value_counts().to_dict()
     rows = duckdb.sql(
         f"SELECT STAGE_ID, count(*) FROM read_parquet('{out}/**/*.parquet', "
@@ -88,3 +88,23 @@ def test_empty_result_writes_a_typed_file(client, tmp_path):
     assert done.rows == 0
     df = pd.read_parquet(tmp_path / "none.parquet")
     assert len(df) == 0 and str(df["OPPORTUNITY"].dtype) == "Float64"
+
+
+def test_load_converts_in_batches_as_pages_arrive(big, monkeypatch):
+    """A load larger than BATCH_ROWS holds at most BATCH_ROWS + one response of row dicts and
+    gives the same frame as converting every row at once."""
+    _, _, full, client = big
+    seen = []
+
+    class Counting(frames._Batches):
+        def _flush(self):
+            seen.append(len(self.pending))
+            super()._flush()
+
+    monkeypatch.setattr(frames, "BATCH_ROWS", CHUNK)
+    monkeypatch.setattr(frames, "_Batches", Counting)
+    batched = frames.load(client, "deal")
+    assert len(seen) >= N_DEALS // (2 * CHUNK) and max(seen) <= 2 * CHUNK
+    batched.attrs["bitrix"]["loaded_at"] = full.attrs["bitrix"]["loaded_at"]
+    pd.testing.assert_frame_equal(batched, full)
+    assert batched.attrs == full.attrs
