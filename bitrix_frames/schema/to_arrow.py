@@ -374,21 +374,36 @@ def frame_to_table(df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Tabl
 
 
 def _categorical(arr: pa.ChunkedArray, spec: ColumnSpec) -> pd.Categorical:
-    values = arr.to_pandas()
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(object)
-    values = values.to_numpy(dtype=object, na_value=None)
+    """Codes against the spec's allowed values (unknown values appended, never lost); each
+    distinct value is looked up once, then the codes are gathered with numpy."""
     known = list(dict.fromkeys(spec.categories or ()))
     cats = pd.Index(known) if known else pd.Index([], dtype=object)
-    if _int_coded(spec):
-        values = np.array([None if v is None else int(v) for v in values], dtype=object)
-    present = pd.notna(values)
-    codes = cats.get_indexer(values) if len(cats) else np.full(len(values), -1, dtype=np.intp)
-    lost = (codes == -1) & present
-    if lost.any():
-        cats = pd.Index([*cats, *pd.unique(values[lost])])
-        codes = cats.get_indexer(values)
-    codes[~present] = -1
+    int_coded = _int_coded(spec)
+    extra: dict[Any, int] = {}
+
+    def lookup(values: list) -> np.ndarray:
+        if int_coded:
+            values = [None if v is None else int(v) for v in values]
+        out = cats.get_indexer(values) if len(cats) else np.full(len(values), -1, np.intp)
+        for i, v in enumerate(values):
+            if out[i] == -1 and v is not None:
+                out[i] = len(cats) + extra.setdefault(v, len(extra))
+        return out
+
+    parts = []
+    for chunk in arr.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            table = np.append(lookup(chunk.dictionary.to_pylist()), -1)
+            indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            parts.append(table[indices])
+        else:
+            encoded = chunk.dictionary_encode()
+            table = np.append(lookup(encoded.dictionary.to_pylist()), -1)
+            indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            parts.append(table[indices])
+    codes = np.concatenate(parts) if parts else np.array([], dtype=np.intp)
+    if extra:
+        cats = pd.Index([*cats, *extra])
     return pd.Categorical.from_codes(codes, categories=cats)
 
 
