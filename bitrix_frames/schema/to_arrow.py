@@ -72,7 +72,7 @@ FORMAT = 2
 
 MULTIFIELD_KEYS = ("ID", "VALUE_TYPE", "VALUE", "TYPE_ID")
 _MULTIFIELD = pa.list_(pa.struct([(k, pa.string()) for k in MULTIFIELD_KEYS]))
-_INT_ITEMS = frozenset({"int", "user", "link"})
+_INT_ITEMS = frozenset({"int", "user", "link", "file"})
 _SCALARS: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "link": pa.int64(),
@@ -88,6 +88,14 @@ _SCALARS: dict[str, pa.DataType] = {
     "multifield": _MULTIFIELD,
 }
 _TEXT_DICT = pa.dictionary(pa.int32(), pa.string())
+_BY_DTYPE: dict[str, pa.DataType] = {
+    "Int64": pa.int64(),
+    "Float64": pa.float64(),
+    "boolean": pa.bool_(),
+    "string": pa.string(),
+    DATE_DTYPE: pa.date32(),
+    DATETIME_DTYPE: pa.timestamp("us", tz="UTC"),
+}
 
 
 def _int_coded(spec: ColumnSpec) -> bool:
@@ -107,6 +115,8 @@ def arrow_type(spec: ColumnSpec) -> pa.DataType:
         return _SCALARS[spec.kind]
     if spec.kind in ("category", "currency_of"):
         return pa.int64() if _int_coded(spec) else _TEXT_DICT
+    if spec.kind != "list" and spec.dtype in _BY_DTYPE:  # kinds added later (file ids: Int64)
+        return _BY_DTYPE[spec.dtype]
     if spec.kind == "list":
         item = spec.item_kind or "string"
         if item in _INT_ITEMS or (item == "category" and _int_coded(spec)):
