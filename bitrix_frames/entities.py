@@ -84,6 +84,13 @@ class Entity:
     lost response (``ORIGIN_ID`` CRM, ``XML_ID`` tasks); None = adds are not supported."""
     filter_dialect: str = "crm"
     """``crm`` (legacy list filters: ``%`` LIKE, ``>=``...) or ``plain`` (tasks, users)."""
+    user_fields: tuple[str, ...] = ()
+    """Fields holding a user ID although the metadata types them ``integer`` (task people)."""
+    user_lists: tuple[str, ...] = ()
+    """List fields whose items are user IDs (task ``ACCOMPLICES``, ``AUDITORS``)."""
+    array_is_multiple: bool = False
+    """A field of metadata type ``array`` holds several values (tasks) even without
+    ``isMultiple``."""
 
 
 _CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
@@ -155,6 +162,15 @@ ENTITIES: dict[str, Entity] = {
         plural="tasks",
         marker_field="XML_ID",
         filter_dialect="plain",
+        user_fields=(
+            "CREATED_BY",
+            "RESPONSIBLE_ID",
+            "CHANGED_BY",
+            "STATUS_CHANGED_BY",
+            "CLOSED_BY",
+        ),
+        user_lists=("ACCOMPLICES", "AUDITORS"),
+        array_is_multiple=True,
         list_method="tasks.task.list",
         get_method="tasks.task.get",
         fields_method="tasks.task.getFields",

@@ -120,10 +120,6 @@ KINDS: dict[str, str] = {
     "mail_message": "object",
 }
 
-# task getFields types the API renders as user ids although they are typed "integer"
-_TASK_USER_FIELDS = {"CREATED_BY", "RESPONSIBLE_ID", "CHANGED_BY", "STATUS_CHANGED_BY", "CLOSED_BY"}
-_TASK_USER_LISTS = {"ACCOMPLICES", "AUDITORS"}
-
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -263,9 +259,9 @@ def _task_enum(values: Any) -> tuple[tuple, tuple]:
 
 def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[ColumnSpec]:
     ftype = str(raw.get("type") or "string")
-    if ent.name == "task" and name in _TASK_USER_FIELDS:
+    if name in ent.user_fields:
         ftype = "user"
-    multiple = bool(raw.get("isMultiple")) or (ent.name == "task" and ftype == "array")
+    multiple = bool(raw.get("isMultiple")) or (ent.array_is_multiple and ftype == "array")
     kind = KINDS.get(ftype, "string")
     base = dict(
         name=name,
@@ -311,7 +307,7 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
         item_kind, kind = kind, "list"
     elif kind == "list":
         item_kind = (
-            "user" if name in _TASK_USER_LISTS else ("int" if ftype == "integer_list" else "string")
+            "user" if name in ent.user_lists else ("int" if ftype == "integer_list" else "string")
         )
         if item_kind == "user":
             cats, labels = tuple(dicts.users), tuple(dicts.users.values())
