@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -108,11 +109,11 @@ class Portal:
         """Run ``{"name": (method, params)}`` commands through ``batch`` (any number, 50 per request)."""
         return self.client.batch(commands, halt=halt)
 
-    def list(self, method: str, **kw: Any) -> list[dict]:
+    def list(self, method: str, **kw: Any) -> builtins.list[dict]:
         """Every row of a list method as plain dicts (see :meth:`Client.list`)."""
         return self.client.list(method, **kw)
 
-    def download(self, frame: pd.DataFrame, row: Any, column: str) -> bytes | list[bytes]:
+    def download(self, frame: pd.DataFrame, row: Any, column: str) -> bytes | builtins.list[bytes]:
         """The file(s) in ``frame.loc[row, column]`` of a loaded frame (a ``file`` field).
 
         File columns hold file ids; the URL is the documented ``downloadUrl`` of the core

@@ -171,7 +171,9 @@ class ColumnSpec:
 def spec_from_dict(data: dict[str, Any]) -> ColumnSpec:
     """Inverse of :meth:`ColumnSpec.to_dict` (attrs and Parquet metadata store dicts)."""
     tuples = ("categories", "labels", "pipelines", "short_labels")
-    kw = {k: tuple(v) if k in tuples and v is not None else v for k, v in data.items()}
+    kw: dict[str, Any] = {
+        k: tuple(v) if k in tuples and v is not None else v for k, v in data.items()
+    }
     return ColumnSpec(**kw)
 
 
@@ -263,7 +265,7 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
         ftype = "user"
     multiple = bool(raw.get("isMultiple")) or (ent.array_is_multiple and ftype == "array")
     kind = KINDS.get(ftype, "string")
-    base = dict(
+    base: dict[str, Any] = dict(
         name=name,
         title=str(raw.get("listLabel") or raw.get("formLabel") or raw.get("title") or name),
         type=ftype,
@@ -335,7 +337,7 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
             )
         )
     elif kind == "money":
-        cur = tuple(dict.fromkeys(str(c["CURRENCY"]) for c in dicts.currencies))
+        codes = tuple(dict.fromkeys(str(c["CURRENCY"]) for c in dicts.currencies))
         out.append(
             ColumnSpec(
                 name=f"{name}_CURRENCY",
@@ -343,8 +345,8 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
                 type="crm_currency",
                 kind="currency_of",
                 dtype="category",
-                categories=cur,
-                labels=cur,
+                categories=codes,
+                labels=codes,
                 derived_from=name,
             )
         )
