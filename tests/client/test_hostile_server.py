@@ -182,3 +182,15 @@ def test_portal_loaders_on_odd_rows_raise_only_typed_errors(body):
             except E.BitrixError:
                 failed += 1
         assert failed >= 6  # the entity loaders need an ID in every row
+
+
+@pytest.mark.timeout(60)
+def test_file_download_obeys_the_deadline_and_stays_on_the_origin():
+    with HostileServer(trickle(b"\x89PNG" + b"\0" * 600, interval=0.5), max_seconds=30) as hs:
+        client = Client(hs.url(SECRET), **OPTIONS)
+        with pytest.raises(E.DeadlineExceeded):
+            client.download("/upload/photo.png")
+        assert hs.client_hung_up.wait(5) and not hs.finished_sending.is_set()
+        with pytest.raises(E.TransportError):
+            client.download("https://elsewhere.example/upload/photo.png")
+        assert len(hs.requests) == 1
