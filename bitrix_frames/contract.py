@@ -51,7 +51,7 @@ class BitrixClient(Protocol):
         order: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
-    ) -> builtins.list[dict]:
+    ) -> builtins.list[dict[str, Any]]:
         """Every row of a list method, unwrapped."""
         ...
 
@@ -66,7 +66,7 @@ class BitrixClient(Protocol):
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
         sink: Callable[[builtins.list[dict]], None] | None = None,
-    ) -> tuple[builtins.list[dict], BatchResult]:
+    ) -> tuple[builtins.list[dict[str, Any]], BatchResult]:
         """:meth:`list` plus ``companions`` sent in the same first request; with ``sink``, rows
         go to ``sink`` per response instead of the returned list."""
         ...

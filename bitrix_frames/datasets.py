@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from .contract import BitrixClient
 from .errors import ValidationError
 from .frames import LoadPlan, plan_load
 from .schema.to_arrow import META_KEY, frame_to_batch, schema_of_frame, table_to_frame
@@ -148,7 +149,7 @@ class Stream:
 
 
 def stream(
-    client: Any,
+    client: BitrixClient,
     entity: str,
     filter: Mapping[str, Any] | None = None,
     select: Iterable[str] | None = None,
@@ -336,7 +337,7 @@ def _write_partitioned(chunks: Stream, out: Path, column: str) -> None:
 
 
 def export(
-    client: Any,
+    client: BitrixClient,
     entity: str,
     out_path: str | Path,
     filter: Mapping[str, Any] | None = None,
