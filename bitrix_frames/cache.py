@@ -8,11 +8,14 @@
   name is a hash.
 * ``refresh_frame`` fetches rows whose modified date (``DATE_MODIFY``; tasks ``CHANGED_DATE``) is
   ``>=`` the newest one in the frame minus ``overlap`` (5 minutes: same-second writes and small clock
-  steps on the portal), merges them, then checks deletions cheaply: one COUNT request (``start=0``,
-  ``select=[ID]``). Every matching row on the portal is either unchanged (so already cached) or was
-  just fetched, so the merged frame is a superset of the portal's rows and equal counts prove that
-  nothing was deleted; only when the counts differ does an ID-only listing find the deleted rows.
-  Entities without a modified date (users) are reloaded in full.
+  steps on the portal) and merges them. The merged frame is a superset of the portal's matching
+  rows (every one is unchanged, so cached, or was just fetched); the rows deleted or moved out of
+  the filter are found by ID-range counts (:mod:`bitrix_frames.deletions`): the first 20 ride in
+  the changed rows' request, and only ranges whose counts fall short are narrowed down, so the
+  requests grow with the number of deletions, not with the table. Lists without ID keyset paging
+  fall back to one COUNT and, when it differs, an ID-only listing. Rows that appear while
+  refreshing make it start over (twice at most, then a full load). Entities without a modified
+  date (users) are reloaded in full.
 * ``cached_load`` = read the cache if present and refresh it, else load in full; then write.
 
 Example::
@@ -35,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import deletions
 from .entities import entity as _entity
 from .frames import load, load_with
 from .paths import cache_dir
@@ -44,6 +48,9 @@ from .schema.to_arrow import META_KEY, frame_to_table, table_to_frame
 __all__ = ["cache_path", "cached_load", "export", "read_parquet", "refresh_frame", "write_parquet"]
 
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
+FIRST_PROBES = 20
+"""ID-range counts sent with the changed rows (the rest of that request reads 27 pages of them)."""
+REFRESH_ATTEMPTS = 3
 
 
 def _json_default(value: Any) -> Any:
@@ -210,27 +217,52 @@ def refresh_frame(
     select, order = meta.get("select"), meta.get("order")
     if mod is None or mod not in df.columns or df[mod].isna().all():
         return load(client, ent, filter=base_filter, select=select, order=order)
+    for _ in range(REFRESH_ATTEMPTS):
+        try:
+            return _refresh_once(client, df, ent, base_filter, overlap)
+        except deletions.RowsAppeared:
+            continue  # a row was created or moved in while refreshing: fetch the changes again
+    return load(client, ent, filter=base_filter, select=select, order=order)
+
+
+def _refresh_once(
+    client: Any, df: pd.DataFrame, ent: Any, base_filter: dict, overlap: dt.timedelta
+) -> pd.DataFrame:
+    meta = df.attrs["bitrix"]
+    mod = ent.modified_field
     since = df[mod].max() - overlap
     key = f">={mod}"
     if key in base_filter:  # the caller's own lower bound stays in force
         since = max(since, _utc(base_filter[key]))
-    # The deletion check (a COUNT of the whole filtered set) rides in the changed rows' request.
+    method = ent.list_method
+    probes = deletions.shape_of(method) is not None
+    # The deletion check rides in the changed rows' request: ID-range counts, or one COUNT.
+    companions = (
+        deletions.first_probes(method, base_filter, df.index, FIRST_PROBES)
+        if probes
+        else {"n": _count_command(method, base_filter)}
+    )
     changed, side = load_with(
         client,
         ent,
-        {"n": _count_command(ent.list_method, base_filter)},
+        companions,
         filter={**base_filter, key: since.isoformat()},
-        select=select,
-        order=order,
+        select=meta.get("select"),
+        order=meta.get("order"),
     )
     old, new = _align_categories(df.drop(index=changed.index, errors="ignore"), changed)
     merged = pd.concat([old, new[old.columns]]) if len(new) else old
-    side["n"]  # raises the COUNT's own error, if it failed
-    total = side.total.get("n")
-    if total is None or total != len(merged):
-        ids = client.list(ent.list_method, filter=base_filter or None, select=["ID"])
-        alive = pd.Index([int(r.get("ID", r.get("id"))) for r in ids], dtype="Int64")
-        merged = merged[merged.index.isin(alive)]
+    if probes:
+        gone = deletions.find_gone(client, method, base_filter, merged.index, side)
+        if gone:
+            merged = merged[~merged.index.isin(list(gone))]
+    else:
+        side["n"]  # raises the COUNT's own error, if it failed
+        total = side.total.get("n")
+        if total is None or total != len(merged):
+            ids = client.list(method, filter=base_filter or None, select=["ID"])
+            alive = pd.Index([int(r.get("ID", r.get("id"))) for r in ids], dtype="Int64")
+            merged = merged[merged.index.isin(alive)]
     merged = merged.sort_index()
     merged.attrs = {"bitrix": {**changed.attrs["bitrix"], "filter": base_filter}}
     return merged
