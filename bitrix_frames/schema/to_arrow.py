@@ -309,7 +309,8 @@ def column_to_arrow(col: pd.Series, f: pa.Field) -> pa.Array:
         return pa.array(col.astype(STRING_DTYPE), type=typ, from_pandas=True)
     if pa.types.is_string(typ) and isinstance(col.dtype, pd.CategoricalDtype):
         col = col.astype(object)
-    return pa.array(col, type=typ, from_pandas=True)
+    out = pa.array(col, type=typ, from_pandas=True)  # pyarrow-backed columns come back chunked
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def frame_to_batch(df: pd.DataFrame, schema: pa.Schema) -> pa.RecordBatch:
