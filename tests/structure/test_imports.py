@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "transport",
             "batch",
             "paging",
+            "deletions",
             "encoding",
             "throttle",
             "policy",
