@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
+from typing import Any, cast
 
 from .phpjson import decode_json_body
 from .phpquery import MAX_INPUT_VARS, parse_pairs, parse_query
@@ -36,7 +36,7 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
     """The text fields of a ``multipart/form-data`` body, bracket-parsed (files are ignored)."""
     head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
     message = BytesParser(policy=HTTP).parsebytes(head + body)
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     if message.is_multipart():
         for part in message.iter_parts():
             if len(pairs) >= MAX_INPUT_VARS:
@@ -44,6 +44,6 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
             name = part.get_param("name", header="content-disposition")
             if name is None or part.get_filename() is not None:
                 continue
-            payload = part.get_payload(decode=True) or b""
+            payload = cast(bytes, part.get_payload(decode=True) or b"")
             pairs.append((str(name), payload.decode("utf-8", "replace")))
     return parse_pairs(pairs)

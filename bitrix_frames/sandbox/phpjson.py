@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 MAX_DEPTH = 512
@@ -70,7 +71,7 @@ def _check(value: Any) -> None:
                 for key in item:
                     if _SURROGATE.search(key):
                         raise _Invalid("surrogate")
-                children = item.values()
+                children: Iterable[Any] = item.values()
             else:
                 children = item
             stack.extend((child, depth + 1) for child in children)

@@ -60,7 +60,7 @@ class Stats:
         """A method (top-level or batch sub-call) was executed."""
         with self._lock:
             self._sub_calls[method] += 1
-            self._operating[method] += operating
+            self._operating[method] += operating  # type: ignore[assignment]
             self._rows["returned"] += returned
             self._rows["counted"] += counted
             self._rows["skipped"] += skipped

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 _DMY = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$")
 
@@ -68,7 +68,7 @@ def parse_date(value: Any, tz: dt.tzinfo) -> str | None:
         dt.date.fromisoformat(text)
         return text
     ts = parse_datetime(text, tz)
-    return dt.datetime.fromtimestamp(ts, tz).date().isoformat()
+    return dt.datetime.fromtimestamp(cast(int, ts), tz).date().isoformat()
 
 
 def to_int(value: Any) -> int | None:
