@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import typer
 
@@ -40,7 +41,7 @@ def _root(
 
 
 # (label, method, params) of the entity counts shown after the sandbox starts.
-SUMMARY = (
+SUMMARY: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("users", "user.get", {}),
     ("leads", "crm.lead.list", {"select": ["ID"]}),
     ("contacts", "crm.contact.list", {"select": ["ID"]}),
@@ -106,7 +107,7 @@ def sandbox(
     """Serve an emulated Bitrix24 portal on loopback until Ctrl-C; print its webhook URL."""
     from bitrix_frames.sandbox import Sandbox
 
-    overrides = {
+    overrides: dict[str, Any] = {
         "seed": seed,
         "deals": deals,
         "rate": rate,

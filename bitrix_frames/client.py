@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 import time
@@ -375,12 +376,12 @@ class Client:
         companions: Mapping[str, Command],
         *,
         filter: Mapping[str, Any] | None = None,
-        select: list[str] | None = None,
+        select: builtins.list[str] | None = None,
         order: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
-        sink: Callable[[list[dict]], None] | None = None,
-    ) -> tuple[list[dict], BatchResult]:
+        sink: Callable[[builtins.list[dict]], None] | None = None,
+    ) -> tuple[builtins.list[dict], BatchResult]:
         """:meth:`list` plus up to 46 ``companions`` commands sent in the same first request
         (a separate batch when the list cannot use keyset paging); returns (rows, their results).
 

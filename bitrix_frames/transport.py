@@ -361,7 +361,8 @@ def _was_sent(error: requests.exceptions.ConnectionError) -> bool:
     """False only when the connection itself could not be opened (nothing was written)."""
     from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-    seen, cause = set(), error
+    seen: set[int] = set()
+    cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, NewConnectionError | NameResolutionError | ConnectionRefusedError):
