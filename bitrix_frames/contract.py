@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .batch import BatchResult, Command
+    from .waits import Waiter
 
-__all__ = ["BitrixClient"]
+__all__ = ["BitrixClient", "PagingClient"]
 
 
 @runtime_checkable
@@ -69,4 +70,22 @@ class BitrixClient(Protocol):
     ) -> tuple[builtins.list[dict[str, Any]], BatchResult]:
         """:meth:`list` plus ``companions`` sent in the same first request; with ``sink``, rows
         go to ``sink`` per response instead of the returned list."""
+        ...
+
+
+@runtime_checkable
+class PagingClient(BitrixClient, Protocol):
+    """What the list strategies (:mod:`~bitrix_frames.paging`) need beyond :class:`BitrixClient`:
+    single-request batches, whole envelopes, and the Client's parallelism, retries and waits."""
+
+    max_workers: int
+    max_retries: int
+    waits: Waiter
+
+    def call_raw(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> dict:
+        """The whole envelope (``result``, ``total``, ``next``, ``time``) of one call."""
+        ...
+
+    def batch_chunk(self, chunk: dict[str, Command], *, halt: bool = False) -> BatchResult:
+        """One ``batch`` request of at most 50 commands, no sub-command retries."""
         ...

@@ -48,7 +48,7 @@ from .progress import Bar
 from .query import ListQuery
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .contract import PagingClient
 
 PAGE = 50
 MAX_TOTAL = 10**8
@@ -109,7 +109,7 @@ def row_id(row: dict, key: str, method: str | None = None) -> int:
 
 
 def list_rows(
-    client: Client,
+    client: PagingClient,
     method: str,
     query: ListQuery,
     *,
@@ -196,7 +196,7 @@ def _check(got: int, counted: int, recount: Callable[[], int], method: str) -> N
 class _Keyset:
     def __init__(
         self,
-        client: Client,
+        client: PagingClient,
         method: str,
         shape: Shape,
         filter: dict,
@@ -420,7 +420,7 @@ def _offset_params(
 
 
 def _offset(
-    client: Client,
+    client: PagingClient,
     method: str,
     filter: dict,
     select: list[str] | None,

@@ -8,7 +8,7 @@ import pytest
 from sandboxes import FAST, SIZES
 
 from bitrix_frames.client import Client
-from bitrix_frames.contract import BitrixClient
+from bitrix_frames.contract import BitrixClient, PagingClient
 from bitrix_frames.errors import ValidationError
 from bitrix_frames.query import ListQuery
 
@@ -16,9 +16,9 @@ from bitrix_frames.query import ListQuery
 def test_the_client_satisfies_the_contract_with_the_same_signatures():
     client = Client("https://portal.example/rest/1/s3cr3t/")
     try:
-        assert isinstance(client, BitrixClient)
-        for name in ("call", "batch", "list", "list_with"):
-            ours = inspect.signature(getattr(BitrixClient, name))
+        assert isinstance(client, BitrixClient) and isinstance(client, PagingClient)
+        for name in ("call", "batch", "list", "list_with", "call_raw", "batch_chunk"):
+            ours = inspect.signature(getattr(PagingClient, name))
             theirs = inspect.signature(getattr(Client, name))
             assert list(ours.parameters) == list(theirs.parameters), name
         assert "s3cr3t" not in client.masked_url
