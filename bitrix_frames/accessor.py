@@ -11,6 +11,7 @@ Example::
     deals.bitrix.label("STAGE_ID")           # one labelled Series
     deals.bitrix.codes("STAGE_ID", ["General: Won"])   # labels -> codes
     deals = deals.bitrix.refresh()           # same filter/select, fresh data
+    deals.bitrix.titles()                    # columns named as users see them ("Priority")
 """
 
 from __future__ import annotations
@@ -78,6 +79,55 @@ class BitrixAccessor:
             return self.specs[column]
         except KeyError:
             raise ValidationError(f"no metadata for column {column!r}") from None
+
+    def title_map(self) -> dict[str, str]:
+        """Column code -> the field's title as users see it (for user fields their label, not
+        the ``UF_CRM_1684312345678`` code); a title two columns share gets the code appended.
+
+        Example::
+
+            >>> deals.bitrix.title_map()["UF_CRM_1684312345678"]
+            'Priority'
+        """
+        fields = self.meta.get("fields") or {}
+        titles = {c: str((fields.get(c) or {}).get("title") or c) for c in self._df.columns}
+        seen: dict[str, int] = {}
+        for title in titles.values():
+            seen[title] = seen.get(title, 0) + 1
+        taken = set(self._df.columns)
+        return {
+            code: (
+                title
+                if seen[title] == 1 and (title == code or title not in taken)
+                else f"{title} ({code})"
+            )
+            for code, title in titles.items()
+        }
+
+    def titles(self, *, reverse: bool = False) -> pd.DataFrame:
+        """A copy with columns renamed from field codes to titles (``reverse=True``: back to
+        codes). The metadata stays, so labels, refresh and write-back still work after
+        ``reverse``.
+
+        Example::
+
+            >>> deals.bitrix.titles()[["Title", "Priority"]].head(1)
+            >>> deals.bitrix.titles().bitrix.titles(reverse=True).equals(deals)
+            True
+        """
+        titled = self.meta.get("titled")
+        if reverse:
+            if not titled:
+                return self._df.copy()
+            out = self._df.rename(columns={t: c for c, t in titled.items()})
+            out.attrs["bitrix"] = {k: v for k, v in self.meta.items() if k != "titled"}
+            return out
+        if titled:
+            return self._df.copy()
+        mapping = self.title_map()
+        out = self._df.rename(columns=mapping)
+        out.attrs["bitrix"] = {**self.meta, "titled": mapping}
+        return out
 
     def label(self, column: str) -> pd.Series:
         """One column with human labels (categorical of names in code order).
@@ -152,4 +202,7 @@ class BitrixAccessor:
         client = client or client_for(self.meta.get("portal", ""))
         if client is None:
             raise ValidationError("plan needs a client: df.bitrix.plan(after, client=...)")
-        return plan(client, self._df, after, **kw)
+        before = self.titles(reverse=True)
+        if isinstance(after.attrs.get("bitrix"), dict) and after.attrs["bitrix"].get("titled"):
+            after = after.bitrix.titles(reverse=True)
+        return plan(client, before, after, **kw)

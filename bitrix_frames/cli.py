@@ -103,6 +103,9 @@ def sandbox(
     faults: str = typer.Option("", help='Fault fractions, e.g. "lost=0.1,refused=0.05".'),
     secret: str | None = typer.Option(None, help="Webhook code (default: the sandbox default)."),
     tls: bool = typer.Option(False, "--tls", help="Serve https with a self-signed certificate."),
+    readable_uf: bool = typer.Option(
+        False, "--readable-uf", help="Readable user-field codes (UF_CRM_DEAL_PRIORITY)."
+    ),
 ) -> None:
     """Serve an emulated Bitrix24 portal on loopback until Ctrl-C; print its webhook URL."""
     from bitrix_frames.sandbox import Sandbox
@@ -115,6 +118,7 @@ def sandbox(
         "limits": not no_limits,
         "latency": latency,
         "faults": parse_faults(faults),
+        "readable_uf": readable_uf,
     }
     if secret:
         overrides["secret"] = secret

@@ -80,6 +80,26 @@ def default_select(entity: str | Entity, specs: Mapping[str, ColumnSpec]) -> lis
     return [*ent.default_select, *extra]
 
 
+def expand_uf_mask(
+    ent: Entity, specs: Mapping[str, ColumnSpec], select: list[str] | None
+) -> list[str] | None:
+    """``select`` with the multiple user fields named next to a ``UF_*`` mask.
+
+    Legacy CRM lists leave multiple user fields out of ``UF_*`` (crm-deal-list.md: "excluding
+    multiple fields"), so a frame asked for "all user fields" would silently miss them; the
+    metadata knows them, so they are selected by name.
+
+    Example::
+
+        >>> expand_uf_mask(ENTITIES["deal"], specs, ["ID", "UF_*"])
+        ['ID', 'UF_*', 'UF_CRM_1685398021456']
+    """
+    if select is None or "UF_*" not in select or ent.fields_format != "crm":
+        return select
+    multiple = [s.name for s in specs.values() if s.dynamic and s.multiple and not s.derived_from]
+    return list(dict.fromkeys([*select, *multiple]))
+
+
 def _columns(ent: Entity, specs: Mapping[str, ColumnSpec], select: list[str] | None) -> list[str]:
     """Columns the frame must have for ``select``: select order, masks expanded in metadata order."""
     names = [s.name for s in specs.values() if not s.derived_from]
@@ -89,8 +109,8 @@ def _columns(ent: Entity, specs: Mapping[str, ColumnSpec], select: list[str] | N
     for item in select:
         if item == "*":
             out.extend(n for n in names if not specs[n].dynamic and specs[n].kind != "multifield")
-        elif item == "UF_*":
-            out.extend(n for n in names if specs[n].dynamic and not specs[n].multiple)
+        elif item == "UF_*":  # every user field, multiple ones too (see expand_uf_mask)
+            out.extend(n for n in names if specs[n].dynamic)
         else:
             out.append(item)
     return list(dict.fromkeys(out))
@@ -284,6 +304,7 @@ def plan_load(
     api_select = encode_select(ent, specs, list(select) if select is not None else None)
     api_order = _check_order(ent, specs, order)
     send_select = api_select if api_select is not None else default_select(ent, specs)
+    send_select = expand_uf_mask(ent, specs, send_select)
     if send_select is not None and ent.fields_format == "task" and "ID" not in send_select:
         send_select = ["ID", *send_select]
     return LoadPlan(client, ent, specs, api_filter, api_select, api_order, send_select)

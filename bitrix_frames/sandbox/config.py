@@ -27,6 +27,9 @@ class SandboxConfig:
     """Seed of the deterministic demo portal."""
     deals: int = 300
     """Number of seeded deals (leads, contacts, companies and tasks scale with it)."""
+    readable_uf: bool = False
+    """Seed user fields with readable codes (``UF_CRM_DEAL_PRIORITY``) instead of real-looking
+    generated ones (``UF_CRM_1684312345678``; the meaning is in the label, as on a portal)."""
 
     # --- request-rate limit (PROTOCOL §5) -------------------------------------------------------
     rate: float = 2.0

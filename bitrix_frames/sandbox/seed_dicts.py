@@ -18,7 +18,8 @@ Seeded content (other modules may rely on it):
   (``DEAL_STAGE_2``: C2:NEW, C2:UC_OFFER, C2:PREPAYMENT_INVOIC, C2:WON, C2:LOSE, C2:APOLOGY);
   ``crm_status.category_id`` is NULL for the general pipeline, like the real table;
 - currencies: USD (base), EUR, GBP, JPY (``AMOUNT_CNT`` 100);
-- user fields: see :data:`USER_FIELDS` (readable ``UF_CRM_<ENTITY>_<NAME>`` codes).
+- user fields: see :data:`USER_FIELDS`; codes look like a portal's (``UF_CRM_<13 digits>``,
+  :func:`uf_code`) unless ``config.readable_uf`` keeps ``UF_CRM_<ENTITY>_<NAME>``.
 
 Example::
 
@@ -198,7 +199,27 @@ _SETTINGS = {
     "boolean": _BOOLEAN,
     "money": _MONEY,
     "employee": {},
-}
+    "file": {"SIZE": 20, "LIST_WIDTH": 200, "LIST_HEIGHT": 200, "MAX_SHOW_SIZE": 0,
+             "MAX_ALLOWED_SIZE": 0, "EXTENSIONS": [], "TARGET_BLANK": "Y"},
+}  # fmt: skip
+
+
+def uf_code(readable: str, index: int, *, readable_codes: bool = False) -> str:
+    """The code a seeded user field gets: ``UF_CRM_`` + 13 digits, as a portal generates them
+    from the creation time in milliseconds (the same for every seed, like the other dictionaries),
+    or the readable code.
+
+    >>> uf_code("UF_CRM_DEAL_PRIORITY", 0)[:7], len(uf_code("UF_CRM_DEAL_PRIORITY", 0))
+    ('UF_CRM_', 20)
+    """
+    if readable_codes:
+        return readable
+    rng = random.Random("uf-codes")
+    created = 1_684_312_345_678 + rng.randrange(10**9)
+    for _ in range(index + 1):
+        created += rng.randrange(1_000, 90_000_000)  # fields added seconds to hours apart
+    return f"UF_CRM_{created}"
+
 
 USER_FIELDS: list[tuple[str, str, str, str, bool, list[str]]] = [
     # (entity_id, field_name, user_type_id, label, multiple, enumeration values)
@@ -224,6 +245,7 @@ USER_FIELDS: list[tuple[str, str, str, str, bool, list[str]]] = [
      ["SMB", "Mid-market", "Enterprise"]),
     ("CRM_COMPANY", "UF_CRM_COMPANY_VAT_ID", "string", "VAT ID", False, []),
     ("CRM_COMPANY", "UF_CRM_COMPANY_FOUNDED", "date", "Founded", False, []),
+    ("CRM_COMPANY", "UF_CRM_COMPANY_DOCUMENTS", "file", "Documents", True, []),
 ]  # fmt: skip
 """Seeded user fields per CRM entity, in SORT order (SORT = 100, 110, ...)."""
 
@@ -283,7 +305,8 @@ def seed_dicts(store: Store, config: SandboxConfig, rng: random.Random) -> None:
             [row + (created,) for row in CURRENCIES],
         )
         enum_id = 0
-        for i, (entity, name, utype, label, multiple, values) in enumerate(USER_FIELDS):
+        for i, (entity, readable, utype, label, multiple, values) in enumerate(USER_FIELDS):
+            name = uf_code(readable, i, readable_codes=config.readable_uf)
             cur = db.execute(
                 "INSERT INTO crm_userfield (entity_id, field_name, user_type_id, xml_id, sort,"
                 " multiple, mandatory, settings, label) VALUES (?, ?, ?, NULL, ?, ?, 'N', ?, ?)",

@@ -77,6 +77,7 @@ _SCALARS: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "link": pa.int64(),
     "user": pa.int64(),
+    "file": pa.int64(),  # file ids
     "float": pa.float64(),
     "money": pa.float64(),
     "bool": pa.bool_(),

@@ -30,8 +30,18 @@ DEAL_COLUMNS = {
     "STAGE_ID": (pa.dictionary(pa.int32(), pa.string()), "category", "VARCHAR", pl.Categorical),
     "CATEGORY_ID": (pa.int64(), "Int64", "BIGINT", pl.Int64),
     "ASSIGNED_BY_ID": (pa.int64(), "Int64", "BIGINT", pl.Int64),
-    "UF_CRM_DEAL_CHANNELS": (pa.list_(pa.int64()), "object", "BIGINT[]", pl.List(pl.Int64)),
+    "@Sales channels": (pa.list_(pa.int64()), "object", "BIGINT[]", pl.List(pl.Int64)),
 }
+
+
+def channels(df: pd.DataFrame) -> str:
+    """Code of the multiple enumeration user field titled "Sales channels"."""
+    return next(c for c, t in df.bitrix.title_map().items() if t == "Sales channels")
+
+
+def resolved(df: pd.DataFrame) -> dict:
+    """DEAL_COLUMNS with user fields (``@Title``) named by their code in ``df``."""
+    return {(channels(df) if k == "@Sales channels" else k): v for k, v in DEAL_COLUMNS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +57,7 @@ def deal_file(sandbox, tmp_path_factory):
 def test_pyarrow_sees_the_dataset_schema(deal_file, sandbox):
     df, path = deal_file
     schema = pq.read_schema(path)
-    for name, (arrow_type, *_) in DEAL_COLUMNS.items():
+    for name, (arrow_type, *_) in resolved(df).items():
         assert schema.field(name).type == arrow_type, name
     stage = schema.field("STAGE_ID").metadata
     assert stage[b"title"].decode() == df.attrs["bitrix"]["fields"]["STAGE_ID"]["title"]
@@ -66,7 +76,7 @@ def test_plain_pandas_reads_nullable_dtypes_and_categories(deal_file):
     df, path = deal_file
     plain = pd.read_parquet(path)
     assert plain.index.name == "ID" and plain.index.tolist() == df.index.tolist()
-    for name, (_, dtype, *_) in DEAL_COLUMNS.items():
+    for name, (_, dtype, *_) in resolved(df).items():
         if dtype is not None:
             assert str(plain[name].dtype) == dtype, name
     # every allowed stage is a category, in the frame's order, even the unused ones
@@ -74,15 +84,15 @@ def test_plain_pandas_reads_nullable_dtypes_and_categories(deal_file):
     assert plain["STAGE_ID"].astype(object).tolist() == df["STAGE_ID"].astype(object).tolist()
     assert plain["OPPORTUNITY"].tolist() == df["OPPORTUNITY"].tolist()
     assert plain["CATEGORY_ID"].tolist() == df["CATEGORY_ID"].astype("Int64").tolist()
-    lists = [list(v) for v in plain["UF_CRM_DEAL_CHANNELS"]]
-    assert lists == df["UF_CRM_DEAL_CHANNELS"].tolist()
+    lists = [list(v) for v in plain[channels(df)]]
+    assert lists == df[channels(df)].tolist()
 
 
 def test_duckdb_reads_real_types(deal_file):
     df, path = deal_file
     described = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
     types = {row[0]: row[1] for row in described}
-    for name, (*_, duck, _) in DEAL_COLUMNS.items():
+    for name, (*_, duck, _) in resolved(df).items():
         assert types[name] == duck, name
     ((won,),) = duckdb.sql(
         f"SELECT count(*) FROM read_parquet('{path}') WHERE STAGE_ID = 'WON' AND OPENED IS NOT NULL"
@@ -93,7 +103,7 @@ def test_duckdb_reads_real_types(deal_file):
 def test_polars_reads_real_types(deal_file):
     df, path = deal_file
     got = pl.read_parquet(path)
-    for name, (*_, dtype) in DEAL_COLUMNS.items():
+    for name, (*_, dtype) in resolved(df).items():
         assert got.schema[name] == dtype, name
     assert got.height == len(df)
     assert got["OPPORTUNITY"].sum() == pytest.approx(float(df["OPPORTUNITY"].sum()))

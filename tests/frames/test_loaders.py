@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -164,3 +166,32 @@ def test_filter_operator_the_method_lacks_is_refused(client):
     assert deals["TITLE"].str.contains("a|e", case=False).all()
     users = frames.load(client, "user", filter={"><ID": [1, 2]})
     assert sorted(users.index.tolist()) == [1, 2]
+
+
+def test_user_fields_look_real_and_uf_mask_loads_multiple_ones(client):
+    deals = frames.load(client, "deal", select=["ID", "TITLE", "UF_*"])
+    ufs = [c for c in deals.columns if c.startswith("UF_")]
+    assert ufs and all(re.fullmatch(r"UF_CRM_\d{13}(_CURRENCY)?", c) for c in ufs)
+    titles = deals.bitrix.title_map()
+    by_title = {titles[c]: c for c in ufs}
+    assert {"Priority", "Sales channels", "Client budget"} <= set(by_title)
+    channels = by_title["Sales channels"]  # multiple: the portal's UF_* mask leaves it out
+    assert deals.bitrix.specs[channels].multiple
+    assert deals[channels].map(lambda v: isinstance(v, list)).all()
+    assert deals[channels].map(len).sum() > 0
+
+
+def test_titles_swap_codes_for_labels_and_back(client):
+    deals = frames.load(client, "deal", select=["ID", "TITLE", "STAGE_ID", "UF_*"])
+    titled = deals.bitrix.titles()
+    assert "Priority" in titled.columns and "Title" in titled.columns
+    assert not any(c.startswith("UF_CRM_") for c in titled.columns)
+    assert titled.index.name == "ID" and len(set(titled.columns)) == len(titled.columns)
+    back = titled.bitrix.titles(reverse=True)
+    assert list(back.columns) == list(deals.columns)
+    pd.testing.assert_frame_equal(back, deals)
+    # a titled frame still plans its write-back by code
+    edited = titled.copy()
+    edited.loc[edited.index[0], "Title"] = "Renamed by title"
+    plan = deals.bitrix.plan(edited, client=client)
+    assert plan.counts["update"] == 1 and plan.changes["field"].tolist() == ["TITLE"]

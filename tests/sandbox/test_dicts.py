@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 import requests
@@ -10,7 +11,7 @@ from shape import assert_same_shape, load_sample
 
 from bitrix_frames.sandbox import Sandbox
 from bitrix_frames.sandbox.config import SandboxConfig
-from bitrix_frames.sandbox.seed_dicts import USER_FIELDS, seed_dicts
+from bitrix_frames.sandbox.seed_dicts import USER_FIELDS, seed_dicts, uf_code
 from bitrix_frames.sandbox.store import Store
 
 pytestmark = pytest.mark.timeout(60)
@@ -213,7 +214,14 @@ def test_userfields_per_entity_labels_filter_order(sb):
     types = {r["USER_TYPE_ID"] for r in deal}
     assert types >= {"enumeration", "string", "double", "date", "boolean", "money", "employee"}
     assert all("EDIT_FORM_LABEL" not in r for r in deal)
-    assert [r["FIELD_NAME"] for r in deal] == [f[1] for f in USER_FIELDS if f[0] == "CRM_DEAL"]
+    # generated, portal-like codes in the seeded order; the meaning lives in the label
+    codes = [uf_code(f[1], i) for i, f in enumerate(USER_FIELDS) if f[0] == "CRM_DEAL"]
+    assert [r["FIELD_NAME"] for r in deal] == codes
+    assert all(re.fullmatch(r"UF_CRM_\d{13}", c) for c in codes)
+    labelled = call(sb, "crm.deal.userfield.list", {"filter": {"LANG": "en"}})["result"]
+    assert [r["EDIT_FORM_LABEL"] for r in labelled] == [
+        f[3] for f in USER_FIELDS if f[0] == "CRM_DEAL"
+    ]
     for entity in ("contact", "company"):
         rows = call(sb, f"crm.{entity}.userfield.list", {"filter": {"LANG": "en"}})["result"]
         assert len(rows) >= 2 and all(r["ENTITY_ID"] == f"CRM_{entity.upper()}" for r in rows)
@@ -237,3 +245,10 @@ def test_dictionary_seed_is_deterministic():
                                 "crm_userfield_enum") for r in store.query(f"SELECT * FROM {t}")]
         )  # fmt: skip
     assert dumps[0] == dumps[1] and len(dumps[0]) > 80
+
+
+def test_readable_uf_option_keeps_readable_codes():
+    with Sandbox(deals=5, limits=False, readable_uf=True) as sandbox:
+        rows = requests.post(sandbox.webhook_url + "crm.deal.userfield.list", timeout=30).json()
+        names = [r["FIELD_NAME"] for r in rows["result"]]
+        assert names == [f[1] for f in USER_FIELDS if f[0] == "CRM_DEAL"]

@@ -40,6 +40,11 @@ def add(frame: pd.DataFrame, **values) -> pd.DataFrame:
     return pd.concat([frame, row])
 
 
+def uf(frame: pd.DataFrame, title: str) -> str:
+    """The code of the user field titled ``title`` (seeded codes look like UF_CRM_1684312345678)."""
+    return next(c for c, t in frame.bitrix.title_map().items() if t == title)
+
+
 def first(frame, where: Callable | None = None):
     return frame.index[where(frame)][0] if where else frame.index[0]
 
@@ -223,44 +228,44 @@ CASES = [
     (
         "unknown UF enum option",
         "deal",
-        lambda d: (setv(d, first(d), "UF_CRM_DEAL_PRIORITY", "Galactic"), {}),
+        lambda d: (setv(d, first(d), uf(d, "Priority"), "Galactic"), {}),
         first,
-        "UF_CRM_DEAL_PRIORITY",
+        "@Priority",
     ),
     (
         "unknown item in UF enum list",
         "deal",
-        lambda d: (setv(d, first(d), "UF_CRM_DEAL_CHANNELS", ["Pigeon"]), {}),
+        lambda d: (setv(d, first(d), uf(d, "Sales channels"), ["Pigeon"]), {}),
         first,
-        "UF_CRM_DEAL_CHANNELS",
+        "@Sales channels",
     ),
     (
         "bad UF money amount",
         "deal",
-        lambda d: (setv(d, first(d), "UF_CRM_DEAL_BUDGET", "much"), {}),
+        lambda d: (setv(d, first(d), uf(d, "Client budget"), "much"), {}),
         first,
-        "UF_CRM_DEAL_BUDGET",
+        "@Client budget",
     ),
     (
         "bad UF boolean",
         "deal",
-        lambda d: (setv(d, first(d), "UF_CRM_DEAL_SIGNED", "perhaps"), {}),
+        lambda d: (setv(d, first(d), uf(d, "Contract signed"), "perhaps"), {}),
         first,
-        "UF_CRM_DEAL_SIGNED",
+        "@Contract signed",
     ),
     (
         "bad UF date",
         "deal",
-        lambda d: (setv(d, first(d), "UF_CRM_DEAL_PAYMENT_DATE", "31/31/2024"), {}),
+        lambda d: (setv(d, first(d), uf(d, "Expected payment date"), "31/31/2024"), {}),
         first,
-        "UF_CRM_DEAL_PAYMENT_DATE",
+        "@Expected payment date",
     ),
     (
         "unknown UF employee",
         "deal",
-        lambda d: (setv(d, first(d), "UF_CRM_DEAL_MANAGER", 424242), {}),
+        lambda d: (setv(d, first(d), uf(d, "Account manager"), 424242), {}),
         first,
-        "UF_CRM_DEAL_MANAGER",
+        "@Account manager",
     ),
     # --- index / IDs -----------------------------------------------------------------------------
     ("duplicate index", "deal", lambda d: (pd.concat([d, d.iloc[[0]]]), {}), first, "ID"),
@@ -386,9 +391,9 @@ CASES = [
     (
         "bad UF boolean on lead",
         "lead",
-        lambda f: (setv(f, first(f), "UF_CRM_LEAD_QUALIFIED", "sometimes"), {}),
+        lambda f: (setv(f, first(f), uf(f, "Qualified"), "sometimes"), {}),
         first,
-        "UF_CRM_LEAD_QUALIFIED",
+        "@Qualified",
     ),
     # --- required fields ----------------------------------------------------------------------------
     (
@@ -482,6 +487,8 @@ def test_bad_input_is_refused_before_sending(portal, name, entity, build, row, f
     else:
         after, kw = build(before)
     expected_row = row(frames[entity]) if callable(row) else row
+    if field.startswith("@"):  # a user field named by its title
+        field = uf(frames[entity], field[1:])
     state = dump(sb)
     sb.reset_stats()
     with pytest.raises(WriteValidationError) as exc:
