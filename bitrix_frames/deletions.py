@@ -15,7 +15,7 @@ the table) and its rows are the range's first 50 live IDs. Against the cached ID
   *deficit*); it is split into smaller ranges, all probed in the next round.
 
 The first round rides in the changed rows' own request (:func:`first_probes`, companions of
-``list_with``). Each later round sends its probes 50 per batch; a round takes as many requests as it
+``list_with``). Each later round sends its probes 50 per batch, the batches in parallel; a round takes as many requests as it
 needs to give every open range two probes (or the probes that settle it outright, if fewer), fills
 them up with more probes for the ranges with the most gone rows, and takes one request more when
 that settles everything. So the requests grow with the number of gone rows times the log of the
@@ -36,6 +36,7 @@ import heapq
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,7 +251,25 @@ def find_gone(
         for seg, parts in zip(open_, _plan(open_), strict=True):
             for lo, hi in _split(seg.members, seg.lo, seg.hi, parts):
                 probes[_name(lo, hi)] = (lo, hi)
-        res = client.batch(
-            {n: probe_command(method, filter, lo, hi) for n, (lo, hi) in probes.items()}
+        res = _send(
+            client, {n: probe_command(method, filter, lo, hi) for n, (lo, hi) in probes.items()}
         )
     return set(gone)
+
+
+def _send(client: Any, commands: dict[str, Command]) -> BatchResult:
+    """One round's probes, 50 per request, the requests in parallel (as many as the client's
+    ``max_workers``): they are independent, and a round waits for all of them anyway."""
+    names = list(commands)
+    chunks = [
+        {n: commands[n] for n in names[i : i + MAX_COMMANDS]}
+        for i in range(0, len(names), MAX_COMMANDS)
+    ]
+    if len(chunks) == 1:
+        return client.batch(commands)
+    out = BatchResult()
+    workers = max(1, min(len(chunks), int(getattr(client, "max_workers", 1))))
+    with ThreadPoolExecutor(workers, thread_name_prefix="bitrix-gone") as pool:
+        for res in pool.map(client.batch, chunks):
+            out.merge(res)
+    return out
