@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,6 +67,7 @@ class Stream:
     def __init__(self, plan: LoadPlan, *, limit: int | None, progress: bool | None) -> None:
         self.plan, self.limit, self.progress = plan, limit, progress
         self.schema: pa.Schema | None = None
+        self._attrs: dict = {}
         self.rows = 0
         self.peak_rows = 0
         self._held = 0
@@ -124,10 +126,14 @@ class Stream:
                 n = len(rows)
                 if self.limit is not None:
                     rows = rows[: max(0, self.limit - self.rows)]
-                chunk = self.plan.frame(rows)  # attrs on every chunk: xlsx labels use them
+                # attrs (field specs) are built once; later chunks share them (xlsx labels use them)
+                chunk = self.plan.frame(rows, attrs=self.schema is None)
                 del rows, item
                 if self.schema is None:
                     self.schema = schema_of_frame(chunk)
+                    self._attrs = chunk.attrs
+                else:
+                    chunk.attrs = self._attrs
                 batch = frame_to_batch(chunk, self.schema)
                 with self._lock:
                     self._held -= n
@@ -194,10 +200,11 @@ def _json(value: Any) -> Any:
 
 
 def _flat(chunk: pd.DataFrame) -> pd.DataFrame:
-    flat = chunk.copy()
+    flat = chunk.copy(deep=False)
+    flat.attrs = {}  # pandas deep-copies attrs on every column access
     for col in chunk.columns:
-        if chunk[col].dtype == object:
-            flat[col] = [_json(v) for v in chunk[col].tolist()]
+        if flat[col].dtype == object:
+            flat[col] = [_json(v) for v in flat[col].tolist()]
     return flat
 
 
@@ -277,15 +284,14 @@ class _Partitions:
 
     def add(self, batch: pa.RecordBatch) -> None:
         keys = batch.column(self.column)
-        if pa.types.is_dictionary(keys.type):
-            keys = keys.cast(keys.type.value_type)
+        encoded = keys if pa.types.is_dictionary(keys.type) else keys.dictionary_encode()
+        texts = [_partition_text(v) for v in encoded.dictionary.to_pylist()]  # once per value
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         rest = batch.drop_columns([self.column])
-        groups: dict[str, list[int]] = {}
-        for i, value in enumerate(keys.to_pylist()):
-            groups.setdefault(_partition_text(value), []).append(i)
-        for text, rows in groups.items():
-            part = rest.take(pa.array(rows, type=pa.int64()))
-            self.buffers.setdefault(text, []).append(part)
+        for code in np.unique(codes):
+            rows = np.flatnonzero(codes == code)
+            text = NULL_PARTITION if code < 0 else texts[code]
+            self.buffers.setdefault(text, []).append(rest.take(pa.array(rows)))
             self.buffered += len(rows)
         if self.buffered >= FLUSH_ROWS:
             self.flush()
