@@ -2,10 +2,11 @@
 
 :func:`stream` reads an entity like :func:`~bitrix_frames.frames.load` but never holds every row:
 the reading threads hand each response's rows (at most 2,500) to a bounded queue, and the caller's
-thread turns each chunk into a typed frame chunk and a record batch of the dataset's Arrow schema
-(:mod:`bitrix_frames.schema.to_arrow`) before the next one is taken. When the queue is full the
-readers wait, so at most ``(max_workers + 2) x 2,500`` rows exist at once, whatever the entity's
-size; :attr:`Stream.peak_rows` counts them.
+thread gathers them into chunks of ``batch_rows`` (default 10,000) and turns each chunk into a typed
+frame chunk and a record batch of the dataset's Arrow schema (:mod:`bitrix_frames.schema.to_arrow`)
+before taking more. When the queue is full the readers wait, so about
+``batch_rows + (max_workers + 2) x 2,500`` rows exist at once, whatever the entity's size;
+:attr:`Stream.peak_rows` counts those handed over and not yet converted.
 
 :func:`export` writes one file (``.parquet``, ``.csv``, ``.xlsx`` with labels) or, with
 ``partition_by``, a hive-partitioned Parquet directory (``DIR/STAGE_ID=WON/part-0.parquet``) plus
@@ -64,8 +65,16 @@ class Stream:
     ``peak_rows`` the most rows received from the portal but not yet converted and released.
     """
 
-    def __init__(self, plan: LoadPlan, *, limit: int | None, progress: bool | None) -> None:
+    def __init__(
+        self,
+        plan: LoadPlan,
+        *,
+        limit: int | None,
+        progress: bool | None,
+        batch_rows: int = 10_000,
+    ) -> None:
         self.plan, self.limit, self.progress = plan, limit, progress
+        self.batch_rows = max(1, batch_rows)
         self.schema: pa.Schema | None = None
         self._attrs: dict = {}
         self.rows = 0
@@ -116,19 +125,26 @@ class Stream:
         reader.start()
         first = True
         try:
-            while True:
-                item = self._queue.get()
-                if item is _DONE:
+            done = False
+            while not done:
+                rows: list[dict] = []
+                while len(rows) < self.batch_rows:  # a few responses per batch: less overhead
+                    item = self._queue.get()
+                    if item is _DONE:
+                        done = True
+                        break
+                    if isinstance(item, BaseException):
+                        raise item
+                    rows.extend(item)
+                    del item
+                if not rows:
                     break
-                if isinstance(item, BaseException):
-                    raise item
-                rows: list[dict] = item
                 n = len(rows)
                 if self.limit is not None:
                     rows = rows[: max(0, self.limit - self.rows)]
                 # attrs (field specs) are built once; later chunks share them (xlsx labels use them)
                 chunk = self.plan.frame(rows, attrs=self.schema is None)
-                del rows, item
+                del rows
                 if self.schema is None:
                     self.schema = schema_of_frame(chunk)
                     self._attrs = chunk.attrs
@@ -163,8 +179,10 @@ def stream(
     *,
     limit: int | None = None,
     progress: bool | None = None,
+    batch_rows: int = 10_000,
 ) -> Stream:
-    """A :class:`Stream` of ``entity`` (filter/select/order checked now, before any request).
+    """A :class:`Stream` of ``entity`` (filter/select/order checked now, before any request);
+    responses are gathered into chunks of at least ``batch_rows`` rows (fewer at the end).
 
     Example::
 
@@ -173,7 +191,8 @@ def stream(
     """
     if limit is not None and limit < 0:
         raise ValidationError(f"limit must be >= 0, got {limit}")
-    return Stream(plan_load(client, entity, filter, select, order), limit=limit, progress=progress)
+    plan = plan_load(client, entity, filter, select, order)
+    return Stream(plan, limit=limit, progress=progress, batch_rows=batch_rows)
 
 
 # --- writers -----------------------------------------------------------------------------------
@@ -353,6 +372,7 @@ def export(
     partition_by: str | None = None,
     limit: int | None = None,
     progress: bool | None = None,
+    batch_rows: int = 10_000,
 ) -> Stream:
     """Stream ``entity`` to ``out_path``: ``.parquet``, ``.csv``, ``.xlsx`` (labels, titles as
     header) or, with ``partition_by``, a hive-partitioned Parquet directory. Returns the finished
@@ -372,7 +392,9 @@ def export(
         )
     if partition_by is not None and suffix in (".csv", ".xlsx"):
         raise ValidationError("--partition-by writes a Parquet directory, not a .csv/.xlsx file")
-    chunks = stream(client, entity, filter, select, order, limit=limit, progress=progress)
+    chunks = stream(
+        client, entity, filter, select, order, limit=limit, progress=progress, batch_rows=batch_rows
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     if partition_by is not None:
         _write_partitioned(chunks, out, partition_by)
