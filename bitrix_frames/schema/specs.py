@@ -155,6 +155,8 @@ class ColumnSpec:
     """Source column of a derived column (``PHONE_PRIMARY`` <- ``PHONE``); not sent to the API."""
     true_value: Any = "Y"
     false_value: Any = "N"
+    precision: int | None = None
+    """Decimal places the portal stores (doubles and money); values are sent and compared at it."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (tuples become lists)."""
@@ -198,6 +200,14 @@ def _int(value: Any, default: int = 0) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _precision(raw: dict) -> int:
+    """Decimal places of a double: a UF's ``settings.PRECISION``; standard amounts are DB
+    decimals with two places (``"15000.00"``, PROTOCOL §8)."""
+    settings = raw.get("settings") if isinstance(raw.get("settings"), dict) else {}
+    places = _int(settings.get("PRECISION"), 2) if "PRECISION" in settings else 2
+    return min(max(places, 0), 12)
 
 
 def _pipeline_order(dicts: Dictionaries) -> list[dict]:
@@ -279,6 +289,8 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
     )
     if ftype == "boolean" and raw.get("isDynamic"):
         base.update(true_value=1, false_value=0)
+    if ftype in ("double", "money"):
+        base["precision"] = _precision(raw)
     cats = labels = pipes = short = None
     if kind == "category":
         if ftype == "crm_status":

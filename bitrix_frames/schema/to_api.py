@@ -5,15 +5,20 @@ The one converter of this direction: used by the loaders (filters, selects) and 
 accept raises :class:`~bitrix_frames.errors.BadValue` *before* anything is sent; its ``reason``
 says what was expected, and the write-back turns it into a problem naming row and field.
 
-* integers and links -> int (a link is never negative); doubles -> float (``"12,5"`` accepted,
-  never inf/NaN); texts -> str (a list or dict is refused);
+* integers and links -> int, 32-bit (a link is never negative; ``PROBABILITY`` 0-100); doubles ->
+  float rounded to the places the portal stores (``spec.precision``), below 10**15, never
+  inf/NaN; number text must be plain (``"1234.5"``): ``"1,234"`` or ``"1 234"`` is refused as
+  ambiguous; texts -> str (a list or dict, a NUL character or a lone surrogate is refused);
 * datetimes -> ISO 8601 with offset (``2024-05-23T16:18:25+00:00``); naive values are read as UTC,
-  the timezone of the frames' datetime columns; dates -> ``YYYY-MM-DD`` (numbers are refused);
+  the timezone of the frames' datetime columns; dates -> ``YYYY-MM-DD``: an aware midnight keeps
+  its own calendar date, a time of day is refused; date text must be ISO 8601 (``"03/04/2027"``
+  is refused as ambiguous); years outside 1900-2199 are refused; numbers are refused;
 * flags (True/False, Y/N, 1/0, yes/no) -> ``"Y"``/``"N"`` (``char``) or ``1``/``0`` (boolean UFs);
+  NA in a flag is refused (the portal would store it as ``N``);
 * statuses, stages, pipelines, currencies, enumerations: code or label -> code
   (:func:`.labels.code_for`; deal stages within the row's pipeline); users: id or full name -> id;
 * money amount + currency -> ``"300|USD"``; multiple fields -> lists, item by item;
-* ``<NA>`` -> ``""`` (clears the field; ``[]`` for multiple fields).
+* ``<NA>`` -> ``""`` (clears the field; ``[]`` for multiple fields), except in flags.
 
 Filters: the key is an operator prefix plus a field; an unknown field raises :class:`FilterError`.
 ``LOGIC``/nested (numeric-key) sub-filters are refused: the legacy list methods drop them silently
@@ -31,9 +36,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -142,6 +148,24 @@ def is_missing(value: Any) -> bool:
 _TRUE = {"y", "yes", "true", "1", "on"}
 _FALSE = {"n", "no", "false", "0", "off"}
 
+# Plain decimal text only: "1234", "-12.5", "1e3". "1,234" (a thousands separator or a decimal
+# comma?) and "1 234" are refused rather than guessed.
+_NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+# ISO 8601 only: "2027-03-04", "2027-03-04T10:30", "2027-03-04 10:30:00+03:00", "...Z".
+# "03/04/2027" (March 4 or April 3?) and "04.03.2027" are refused rather than guessed.
+_ISO_TEXT = re.compile(
+    r"\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*"
+)
+INT_RANGE = (-(2**31), 2**31 - 1)
+"""Integer columns are 32-bit in the portal's database (MySQL ``INT``)."""
+AMOUNT_LIMIT = 1e15
+"""Doubles and amounts must stay below this magnitude: money columns are ``DECIMAL(18,2)`` and a
+double keeps cents exact only up to about 10**13; bigger numbers are typos more often than sales."""
+YEARS = (1900, 2199)
+"""Dates and datetimes outside these years are refused (year 1 from a zero, 20270 from a typo)."""
+FIELD_RANGES: dict[str, tuple[float, float]] = {"PROBABILITY": (0, 100)}
+"""Per-field ranges the portal's forms enforce (a percentage)."""
+
 
 def _to_bool(value: Any) -> bool:
     if isinstance(value, (bool, np.bool_)):
@@ -153,6 +177,18 @@ def _to_bool(value: Any) -> bool:
     raise BadValue(f"expected a boolean (True/False, Y/N, 1/0), got {value!r}", value=value)
 
 
+def _number_text(value: str) -> float:
+    if not _NUMBER_TEXT.fullmatch(value):
+        if "," in value or " " in value.strip() or "\u00a0" in value:
+            raise BadValue(
+                f"ambiguous number {value!r}: write it with a dot for decimals and no "
+                "thousands separators (1234 or 1.234), or as a number",
+                value=value,
+            )
+        raise BadValue(f"expected a number, got {value!r}", value=value)
+    return float(value)
+
+
 def _to_int(value: Any) -> int:
     number: float | None = None
     if isinstance(value, (bool, np.bool_)):
@@ -162,10 +198,7 @@ def _to_int(value: Any) -> int:
     elif isinstance(value, (float, np.floating, Decimal)):
         number = float(value)
     elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
+        number = _number_text(value)
     if number is not None and math.isfinite(number) and number.is_integer():
         return int(number)
     raise BadValue(f"expected an integer, got {value!r}", value=value)
@@ -175,12 +208,12 @@ def _to_float(value: Any) -> float:
     if isinstance(value, (bool, np.bool_)):
         raise BadValue(f"expected a number, got {value!r}", value=value)
     if isinstance(value, (int, float, Decimal, np.integer, np.floating)):
-        number = float(value)
-    elif isinstance(value, str):
         try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            raise BadValue(f"expected a number, got {value!r}", value=value) from None
+            number = float(value)
+        except OverflowError:
+            raise BadValue(f"number out of range: {value!r}", value=value) from None
+    elif isinstance(value, str):
+        number = _number_text(value)
     else:
         raise BadValue(f"expected a number, got {value!r}", value=value)
     if not math.isfinite(number):
@@ -188,15 +221,32 @@ def _to_float(value: Any) -> float:
     return number
 
 
+def _in_range(spec: ColumnSpec, number: float, low: float, high: float) -> None:
+    low, high = FIELD_RANGES.get(spec.name, (low, high))
+    if not low <= number <= high:
+        raise BadValue(f"out of range: {number:g} (allowed {low:g} to {high:g})", value=number)
+
+
 def _to_timestamp(value: Any) -> pd.Timestamp:
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise BadValue(f"expected a date/time, got {value!r}", value=value)
+    if isinstance(value, str) and not _ISO_TEXT.fullmatch(value):
+        raise BadValue(
+            f"ambiguous or unknown date {value!r}: write dates as ISO 8601 "
+            "(2027-03-04 or 2027-03-04T10:30:00+03:00) or pass a date/Timestamp",
+            value=value,
+        )
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise BadValue(f"expected a date/time, got {value!r}", value=value) from None
     if pd.isna(stamp):
         raise BadValue(f"expected a date/time, got {value!r}", value=value)
+    if not YEARS[0] <= stamp.year <= YEARS[1]:
+        raise BadValue(
+            f"date out of range: {stamp.date()} (allowed years {YEARS[0]} to {YEARS[1]})",
+            value=value,
+        )
     return stamp
 
 
@@ -208,9 +258,15 @@ def _api_datetime(value: Any, spec: ColumnSpec) -> str:
 
 
 def _api_date(value: Any, spec: ColumnSpec) -> str:
+    """A calendar date. An aware midnight keeps its own calendar date (never shifted to UTC);
+    a value with a time of day is refused: which day it means depends on a time zone."""
     stamp = _to_timestamp(value)
-    if stamp.tzinfo is not None and (stamp.hour or stamp.minute):
-        stamp = stamp.tz_convert("UTC")  # a local midnight keeps its own date
+    if stamp != stamp.normalize():
+        raise BadValue(
+            f"a date field takes a calendar date, got {value!r} with a time of day "
+            "(use .normalize() or .date())",
+            value=value,
+        )
     return stamp.date().isoformat()
 
 
@@ -219,12 +275,14 @@ def _api_bool(value: Any, spec: ColumnSpec) -> Any:
 
 
 def _api_int(value: Any, spec: ColumnSpec) -> int:
-    return _to_int(value)
+    number = _to_int(value)
+    _in_range(spec, number, *INT_RANGE)
+    return number
 
 
 def _api_link(value: Any, spec: ColumnSpec) -> int:
     ident = _to_int(value)
-    if ident < 0:
+    if not 0 <= ident <= INT_RANGE[1]:
         raise BadValue(f"expected an id, got {value!r}", value=value)
     return ident
 
@@ -239,7 +297,7 @@ def _api_user(value: Any, spec: ColumnSpec) -> int:
             raise BadValue(f"expected a user id, got {value!r} (no user names loaded)", value=value)
         return int(code_for(spec, value))
     ident = _to_int(value)
-    if ident <= 0:
+    if not 0 < ident <= INT_RANGE[1]:
         raise BadValue(f"expected a user id, got {value!r}", value=value)
     if spec.categories and ident not in spec.categories:
         raise BadValue(f"unknown user id {ident}", value=value)
@@ -247,7 +305,22 @@ def _api_user(value: Any, spec: ColumnSpec) -> int:
 
 
 def _api_float(value: Any, spec: ColumnSpec) -> float:
-    return _to_float(value)
+    """A double at the precision the portal stores, so that re-planning an edit finds no change."""
+    number = _to_float(value)
+    _in_range(spec, number, -AMOUNT_LIMIT, AMOUNT_LIMIT)
+    return number if spec.precision is None else round_places(number, spec.precision)
+
+
+def round_places(number: float, places: int) -> float:
+    """Round half away from zero on the decimal text, as a person would (1.005 -> 1.01).
+
+    Example::
+
+        >>> round_places(2.675, 2)
+        2.68
+    """
+    quantum = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP)) + 0.0
 
 
 def _api_string(value: Any, spec: ColumnSpec) -> str:
@@ -255,7 +328,30 @@ def _api_string(value: Any, spec: ColumnSpec) -> str:
         raise BadValue(f"expected text, got {type(value).__name__}", value=value)
     if isinstance(value, (dt.date, pd.Timestamp)):
         return value.isoformat()
-    return str(value)
+    return check_text(str(value), url=spec.type == "url")
+
+
+_URL = re.compile(r"(https?://)?[^\s/$.?#@]+\.[^\s]+|https?://[^\s]+", re.IGNORECASE)
+
+
+def check_text(text: str, *, url: bool = False) -> str:
+    """Text the portal stores as given: no NUL (cut by the database), no lone surrogates (not
+    UTF-8); a ``url`` field must look like one. Returns ``text`` unchanged.
+
+    Example::
+
+        >>> check_text("Price: 10 USD")
+        'Price: 10 USD'
+    """
+    if "\x00" in text:
+        raise BadValue("text contains a NUL character (the database would cut it there)", value=text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadValue("text is not valid Unicode (lone surrogate)", value=text) from None
+    if url and text and not _URL.fullmatch(text.strip()):
+        raise BadValue(f"not a web address: {text!r}", value=text)
+    return text
 
 
 def _api_object(value: Any, spec: ColumnSpec) -> Any:
@@ -313,6 +409,10 @@ def value_to_api(spec: ColumnSpec, value: Any, *, pipeline: Any = None) -> Any:
         if spec.kind == "list":
             return _api_list(value, spec, pipeline)
         if is_missing(value):
+            if spec.kind == "bool":
+                raise BadValue(
+                    "a yes/no field cannot be emptied (NA): set True or False", value=value
+                )
             return ""
         if isinstance(value, (np.bool_, np.number)):
             value = value.item()
@@ -338,6 +438,9 @@ def money_to_api(amount: Any, currency: Any, cur_spec: ColumnSpec | None = None)
     if is_missing(amount):
         return ""
     number = _to_float(amount)
+    if not -AMOUNT_LIMIT <= number <= AMOUNT_LIMIT:
+        raise BadValue(f"out of range: {number:g} (amounts stay below 1e15)", value=amount)
+    number = round_places(number, 2)
     text = str(int(number)) if number.is_integer() else f"{number:.2f}".rstrip("0").rstrip(".")
     if is_missing(currency) or currency == "":
         return text

@@ -2,15 +2,20 @@
 
 Order of work (each step is journalled, so a rerun after a crash continues exactly):
 
-1. operations left ``sent`` by an interrupted run are resolved by looking at the portal
-   (markers for adds, current values for updates, existence for deletes, status for completes);
+1. operations left ``sent`` by an interrupted run are *in doubt*; new rows whose marker is
+   already on the portal (an earlier run added them: same values, same marker) are not added
+   again (:mod:`.markers`);
 2. the rest goes in windows of up to 2,500 operations: one batched stamp read per window (50 IDs per
    sub-call, 50 sub-calls per request) reports rows modified since they were loaded as
    ``conflict`` (unless ``force``); then 50 operations per ``batch`` request, intent recorded
-   before sending, outcome after;
-3. a batch whose answer was lost (:class:`~bitrix_frames.errors.AmbiguousWriteError`, transport
-   failure, 5xx) is never resent blindly: its operations are looked up, executed ones are marked
-   done, the others are sent again.
+   before sending, outcome after. An operation whose values contain ``$result``-like text goes
+   alone, outside ``batch``: the portal would substitute it inside a batch command;
+3. an operation whose answer was lost (:class:`~bitrix_frames.errors.AmbiguousWriteError`,
+   transport failure, 5xx) is *in doubt*: it is looked up at once and then again and again (while
+   the other operations go on), and only declared "not executed" and sent again once it can no
+   longer execute: ``execution_window`` seconds after it was sent (the portal cuts a request
+   after 60 s; the default window is 120 s). Waiting is preferred to guessing: a write that lands
+   late is found, never duplicated.
 
 Example::
 
@@ -19,9 +24,12 @@ Example::
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -29,12 +37,23 @@ import requests
 from ..errors import ApiError, BitrixError, ServerError
 from .journal import DONE, SENT, Journal, Outcome
 from .look import find_markers, read_rows
+from .markers import MarkerIndex, already_added
 from .match import holds, instant
 from .ops import TASK_COMPLETED, Operation, WriteRecipe
+
+log = logging.getLogger("bitrix_frames")
 
 BATCH = 50
 WINDOW = 2500
 MAX_ATTEMPTS = 10
+EXECUTION_WINDOW = 120.0
+"""Seconds after sending during which a write whose answer was lost may still execute."""
+_LOOK_EVERY = (1.0, 10.0)
+"""First and longest pause between two looks at the same in-doubt operation."""
+_REFERENCE = re.compile(r"\$(result|next|total|time|error)", re.IGNORECASE)
+"""Text the portal's ``batch`` would replace: the core substitutes ``$result``, ``$next``,
+``$total``, ``$time`` and ``$error`` (any case, with whatever follows up to a space) anywhere in a
+command's values, and has no escape (``CRestUtil::processBatchElement``)."""
 
 Progress = Callable[[int, int], Any]
 
@@ -45,6 +64,32 @@ def same_stamp(loaded: Any, current: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return a.floor("s") == b.floor("s")
+
+
+def batch_would_rewrite(value: Any) -> bool:
+    """True when ``value`` (at any depth) holds text that ``batch`` would substitute.
+
+    Example::
+
+        >>> batch_would_rewrite({"TITLE": "Price: $result[c0] USD"})
+        True
+    """
+    if isinstance(value, str):
+        return bool(_REFERENCE.search(value))
+    if isinstance(value, dict):
+        return any(batch_would_rewrite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(batch_would_rewrite(v) for v in value)
+    return False
+
+
+@dataclass
+class _Doubt:
+    """An operation whose outcome is unknown: sent at ``sent_at``, look again at ``look_at``."""
+
+    op: Operation
+    sent_at: float
+    look_at: float
 
 
 class Applier:
@@ -60,11 +105,20 @@ class Applier:
         force: bool = False,
         stop_on_error: bool = False,
         progress: Progress | None = None,
+        execution_window: float | None = None,
+        markers: MarkerIndex | None = None,
+        check_added: bool = True,
     ) -> None:
         self.client, self.recipe, self.ops, self.journal = client, recipe, list(ops), journal
         self.force, self.stop_on_error, self.progress = force, stop_on_error, progress
+        if execution_window is None:
+            execution_window = getattr(client, "execution_window", EXECUTION_WINDOW)
+        self.window = float(execution_window)
+        self.markers, self.check_added = markers, check_added
+        self.by_key = {op.key: op for op in self.ops}
         self.outcomes: dict[str, Outcome] = {}
         self.touched: set[int] = set()
+        self.doubt: dict[str, _Doubt] = {}
         self.stopped = False
         self.lookups = 0
 
@@ -74,13 +128,23 @@ class Applier:
             return
         self.journal.mark_done(outcomes)
         self.outcomes.update(outcomes)
+        if self.markers is not None:
+            added = {
+                self.by_key[k].token: o.new_id
+                for k, o in outcomes.items()
+                if self.by_key[k].op == "add" and self.by_key[k].token and o.new_id
+            }
+            self.markers.record(self.recipe.entity.name, added)
+        for key in outcomes:
+            self.doubt.pop(key, None)
         if self.progress:
             self.progress(len(self.outcomes), len(self.ops))
 
     def run(self) -> dict[str, Outcome]:
         self.journal.register((op.key, n, op.op, op.id, op.token) for n, op in enumerate(self.ops))
         states = self.journal.states()
-        by_key = {op.key: op for op in self.ops}
+        by_key = self.by_key
+        now = time.time()
         for key, st in states.items():
             if key not in by_key:
                 continue
@@ -90,17 +154,21 @@ class Applier:
                 )
             if st.state in (DONE, SENT) and by_key[key].id is not None:
                 self.touched.add(int(by_key[key].id))
+            if st.state == SENT:  # an interrupted run sent it: in doubt
+                self.doubt[key] = _Doubt(by_key[key], st.sent_at or 0.0, now)
         if self.progress:
             self.progress(len(self.outcomes), len(self.ops))
-        in_doubt = [by_key[k] for k, st in states.items() if st.state == SENT and k in by_key]
-        retry = self._resolve(in_doubt, {k: st.sent_at for k, st in states.items()})
-        retry_keys = {op.key for op in retry}
-        queue = [op for op in self.ops if op.key not in self.outcomes]
-        queue.sort(key=lambda op: op.key not in retry_keys)  # stable: in-doubt first
+        self._skip_added_before()
+        queue = [op for op in self.ops if op.key not in self.outcomes and op.key not in self.doubt]
+        pending: deque[Operation] = deque()
         for window in self._windows(queue):
             if self.stopped:
                 break
-            self._send_window(self._check_conflicts(window))
+            pending.extend(self._check_conflicts(window))
+            self._drain(pending)
+        while self.doubt and not self.stopped:
+            pending.extend(self._settle(block=True))
+            self._drain(pending)
         return self.outcomes
 
     def _windows(self, queue: list[Operation]) -> list[list[Operation]]:
@@ -115,6 +183,32 @@ class Applier:
                 windows.append([])
             windows[-1].append(op)
         return [w for w in windows if w]
+
+    # --- adds that an earlier run already made --------------------------------------------------
+    def _skip_added_before(self) -> None:
+        """New rows whose marker is already on the portal are reported, not added again."""
+        adds = [
+            op
+            for op in self.ops
+            if op.op == "add" and op.token and op.key not in self.outcomes and op.key not in self.doubt
+        ]
+        if not adds or not self.check_added:
+            return
+        self.lookups += 1
+        found = already_added(self.client, self.recipe, [op.token or "" for op in adds], self.markers)
+        self._done(
+            {
+                op.key: Outcome(
+                    "ok",
+                    new_id=found[op.token],
+                    error_code="ALREADY_ADDED",
+                    description=f"already on the portal as ID {found[op.token]} (an earlier run "
+                    "added this row with the same values); not added again",
+                )
+                for op in adds
+                if op.token in found
+            }
+        )
 
     # --- conflicts --------------------------------------------------------------------------------
     def _check_conflicts(self, window: list[Operation]) -> list[Operation]:
@@ -159,69 +253,162 @@ class Applier:
         return [op for op in window if op.key not in outcomes]
 
     # --- sending -----------------------------------------------------------------------------------
-    def _send_window(self, window: list[Operation]) -> None:
-        pending = deque(window)
+    def _drain(self, pending: deque[Operation]) -> None:
+        """Send everything in ``pending``; in-doubt operations due for a look are looked at
+        between two requests, and those that can no longer execute are queued again."""
         while pending and not self.stopped:
-            chunk = [pending.popleft() for _ in range(min(BATCH, len(pending)))]
-            self.journal.mark_sent(op.key for op in chunk)
-            self.touched.update(int(op.id) for op in chunk if op.id is not None)
-            names = {f"c{n}": op for n, op in enumerate(chunk)}
-            sent_at = time.time()
-            try:
-                res = self.client.batch(
-                    {name: self.recipe.command(op) for name, op in names.items()},
-                    halt=self.stop_on_error,
-                )
-            except ApiError as err:
-                if not isinstance(err, ServerError):
-                    # the batch itself was rejected (auth, limits after retries): nothing ran
-                    self.journal.mark_pending(op.key for op in chunk)
-                    raise
-                retry = self._resolve(chunk, dict.fromkeys((op.key for op in chunk), sent_at))
-                pending.extendleft(reversed(retry))
-                continue
-            except (BitrixError, requests.RequestException, OSError):
-                retry = self._resolve(chunk, dict.fromkeys((op.key for op in chunk), sent_at))
-                pending.extendleft(reversed(retry))
-                continue
-            outcomes: dict[str, Outcome] = {}
-            unsent: list[Operation] = []
-            for name, op in names.items():
-                if name in res.result:
-                    new_id = self.recipe.new_id(res.result[name]) if op.op == "add" else None
-                    outcomes[op.key] = Outcome("ok", new_id=new_id)
-                elif name in res.errors:
-                    err = res.errors[name]
-                    outcomes[op.key] = Outcome(
-                        "error",
-                        error_code=str(err.code or type(err).__name__),
-                        description=err.description,
-                    )
-                else:  # halted batch: later commands did not run
-                    unsent.append(op)
-            self._done(outcomes)
-            if unsent:
-                self.journal.mark_pending(op.key for op in unsent)
-            if self.stop_on_error and any(o.status == "error" for o in outcomes.values()):
-                self.stopped = True
+            chunk = self._take(pending)
+            if len(chunk) == 1 and batch_would_rewrite(chunk[0].fields):
+                self._send_alone(chunk[0])
+            else:
+                self._send_batch(chunk)
+            pending.extendleft(reversed(self._settle(block=False)))
+
+    def _take(self, pending: deque[Operation]) -> list[Operation]:
+        """The next request's operations: one that ``batch`` would rewrite goes alone; otherwise
+        up to BATCH, never splitting the operations of one record."""
+        if batch_would_rewrite(pending[0].fields):
+            return [pending.popleft()]
+        chunk: list[Operation] = []
+        while pending and not batch_would_rewrite(pending[0].fields):
+            op = pending[0]
+            if len(chunk) >= BATCH and not (op.id is not None and op.id == chunk[-1].id):
+                break
+            chunk.append(pending.popleft())
+        return chunk
+
+    def _sending(self, ops: list[Operation]) -> float:
+        self.journal.mark_sent(op.key for op in ops)
+        self.touched.update(int(op.id) for op in ops if op.id is not None)
+        return time.time()
+
+    def _in_doubt(self, ops: list[Operation], sent_at: float, why: BaseException) -> None:
+        log.info(
+            "%d %s operation(s) in doubt (%s): looking for them before anything is resent",
+            len(ops),
+            self.recipe.entity.name,
+            type(why).__name__,
+        )
+        for op in ops:
+            self.doubt[op.key] = _Doubt(op, sent_at, time.time())
+
+    def _send_alone(self, op: Operation) -> None:
+        """One operation outside ``batch`` (its text would be rewritten inside one)."""
+        sent_at = self._sending([op])
+        method, params = self.recipe.command(op)
+        try:
+            result = self.client.call(method, params)
+        except ApiError as err:
+            if isinstance(err, ServerError):
+                self._in_doubt([op], sent_at, err)
+                return
+            self._done({op.key: _error(err)})
+            self._stop_if_asked()
+            return
+        except (BitrixError, requests.RequestException, OSError) as err:
+            self._in_doubt([op], sent_at, err)
+            return
+        new_id = self.recipe.new_id(result) if op.op == "add" else None
+        self._done({op.key: Outcome("ok", new_id=new_id)})
+
+    def _send_batch(self, chunk: list[Operation]) -> None:
+        names = {f"c{n}": op for n, op in enumerate(chunk)}
+        sent_at = self._sending(chunk)
+        try:
+            res = self.client.batch(
+                {name: self.recipe.command(op) for name, op in names.items()},
+                halt=self.stop_on_error,
+            )
+        except ApiError as err:
+            if not isinstance(err, ServerError):
+                # the batch itself was rejected (auth, limits after retries): nothing ran
+                self.journal.mark_pending(op.key for op in chunk)
+                raise
+            self._in_doubt(chunk, sent_at, err)
+            return
+        except (BitrixError, requests.RequestException, OSError) as err:
+            self._in_doubt(chunk, sent_at, err)
+            return
+        outcomes: dict[str, Outcome] = {}
+        unsent: list[Operation] = []
+        for name, op in names.items():
+            if name in res.result:
+                new_id = self.recipe.new_id(res.result[name]) if op.op == "add" else None
+                outcomes[op.key] = Outcome("ok", new_id=new_id)
+            elif name in res.errors:
+                outcomes[op.key] = _error(res.errors[name])
+            else:  # halted batch: later commands did not run
+                unsent.append(op)
+        self._done(outcomes)
+        if unsent:
+            self.journal.mark_pending(op.key for op in unsent)
+        if any(o.status == "error" for o in outcomes.values()):
+            self._stop_if_asked()
+
+    def _stop_if_asked(self) -> None:
+        if self.stop_on_error:
+            self.stopped = True
 
     # --- resolving by looking ---------------------------------------------------------------------
-    def _resolve(self, ops: list[Operation], sent_at: dict[str, float | None]) -> list[Operation]:
-        """Decide for operations of unknown outcome; return those that did not run (to resend)."""
-        if not ops:
+    def _settle(self, *, block: bool) -> list[Operation]:
+        """Look at the in-doubt operations that are due; return those to send again (they can no
+        longer execute). ``block`` sleeps until the next one is due."""
+        if not self.doubt:
             return []
+        now = time.time()
+        if block:
+            wake = min(d.look_at for d in self.doubt.values())
+            if wake > now:
+                time.sleep(wake - now)
+                now = time.time()
+        due = [d for d in self.doubt.values() if d.look_at <= now]
+        if not due:
+            return []
+        found = self._look([d.op for d in due])
+        self._done(found)
+        now = time.time()
+        again: list[Operation] = []
+        gave_up: dict[str, Outcome] = {}
+        states = self.journal.states()
+        for d in due:
+            if d.op.key in found:
+                continue
+            deadline = d.sent_at + self.window
+            if now < deadline:  # it may still execute: look again later
+                pause = min(_LOOK_EVERY[1], max(_LOOK_EVERY[0], (now - d.sent_at) / 2))
+                d.look_at = min(now + pause, deadline)
+                continue
+            del self.doubt[d.op.key]
+            if states[d.op.key].attempts >= MAX_ATTEMPTS:
+                gave_up[d.op.key] = Outcome(
+                    "error",
+                    error_code="GAVE_UP",
+                    description=f"outcome unknown after {MAX_ATTEMPTS} attempts",
+                )
+            else:
+                again.append(d.op)
+        self._done(gave_up)
+        self.journal.mark_pending(op.key for op in again)
+        if again:
+            log.info(
+                "%d %s operation(s) did not execute within %.0f s of sending: sending again",
+                len(again),
+                self.recipe.entity.name,
+                self.window,
+            )
+        return again
+
+    def _look(self, ops: list[Operation]) -> dict[str, Outcome]:
+        """Outcomes of the operations that the portal shows as executed."""
         self.lookups += 1
         outcomes: dict[str, Outcome] = {}
-        retry: list[Operation] = []
         adds = [op for op in ops if op.op == "add"]
         if adds:
-            since = min((sent_at.get(op.key) or time.time()) for op in adds)
+            since = min(self.doubt[op.key].sent_at for op in adds if op.key in self.doubt)
             found = find_markers(self.client, self.recipe, [op.token or "" for op in adds], since)
             for op in adds:
                 if op.token in found:
                     outcomes[op.key] = Outcome("ok", new_id=found[op.token])
-                else:
-                    retry.append(op)
         others = [op for op in ops if op.op != "add"]
         if others:
             fields = {f for op in others if op.op == "update" for f in op.fields}
@@ -234,31 +421,12 @@ class Applier:
             )
             for op in others:
                 verdict = self._verdict(op, rows.get(int(op.id)))
-                if verdict is None:
-                    retry.append(op)
-                else:
+                if verdict is not None:
                     outcomes[op.key] = verdict
-        self._done(outcomes)
-        states = self.journal.states()
-        again: list[Operation] = []
-        for op in retry:
-            if states[op.key].attempts >= MAX_ATTEMPTS:
-                self._done(
-                    {
-                        op.key: Outcome(
-                            "error",
-                            error_code="GAVE_UP",
-                            description=f"outcome unknown after {MAX_ATTEMPTS} attempts",
-                        )
-                    }
-                )
-            else:
-                again.append(op)
-        self.journal.mark_pending(op.key for op in again)
-        return again
+        return outcomes
 
     def _verdict(self, op: Operation, row: dict[str, Any] | None) -> Outcome | None:
-        """Outcome of an in-doubt update/delete/complete from the row read now; None = resend."""
+        """Outcome of an in-doubt update/delete/complete from the row read now; None = not yet."""
         if op.op == "delete":
             return Outcome("ok") if row is None else None
         if row is None:
@@ -277,3 +445,11 @@ class Applier:
             error_code="MODIFIED",
             description="modified on the portal while the write was in doubt; use force=True",
         )
+
+
+def _error(err: BitrixError) -> Outcome:
+    return Outcome(
+        "error",
+        error_code=str(getattr(err, "code", None) or type(err).__name__),
+        description=getattr(err, "description", None) or str(err),
+    )

@@ -88,14 +88,24 @@ def read_rows(
 
 
 def find_markers(
-    client: Any, recipe: WriteRecipe, tokens: Sequence[str], since: float | None
+    client: Any,
+    recipe: WriteRecipe,
+    tokens: Sequence[str],
+    since: float | None,
+    *,
+    scan: bool = True,
 ) -> dict[str, int]:
-    """IDs of records carrying the given idempotency markers (token -> smallest ID)."""
+    """IDs of records carrying the given idempotency markers (token -> smallest ID).
+
+    Where the marker cannot be filtered on (tasks, or a portal that ignores the filter), records
+    created since ``since`` are scanned; with ``scan=False`` :class:`FilterIgnored` is raised."""
     marker = recipe.marker or ""
     tokens = list(dict.fromkeys(tokens))
     if not tokens:
         return {}
     if recipe.is_task:  # tasks.task.list cannot filter by XML_ID: scan the recent creations
+        if not scan:
+            raise FilterIgnored("tasks.task.list cannot filter by XML_ID")
         return _scan_markers(client, recipe, set(tokens), since)
     commands = {
         f"m{n}": (
@@ -116,6 +126,8 @@ def find_markers(
                 found[row[marker]] = min(ident, found.get(row[marker], ident))
         return found
     except FilterIgnored:
+        if not scan:
+            raise
         return _scan_markers(client, recipe, wanted, since)
 
 

@@ -8,8 +8,13 @@ once as :class:`~bitrix_frames.errors.WriteValidationError` naming row and field
 
 The plan fingerprint (entity, masked portal URL, ``loaded_at`` of ``before`` and every operation)
 names the journal, so applying the same plan again resumes it instead of repeating it, and a fresh
-load (new ``loaded_at``) starts a new journal. New rows carry a marker ``bf<fingerprint>-<row>`` in
-``ORIGIN_ID`` (CRM) / ``XML_ID`` (tasks) so that an add whose answer was lost is found, not resent.
+load (new ``loaded_at``) starts a new journal. New rows carry a stable marker (a hash of portal,
+entity and values, see :mod:`.markers`) in ``ORIGIN_ID`` (CRM) / ``XML_ID`` (tasks): an add whose
+answer was lost is found, not resent, and a re-run of the same edit after a crash (fresh load,
+fresh plan) does not add again what already landed.
+
+A plan refuses frames loaded from another portal than the client's (``allow_other_portal=True``
+for a deliberate copy) and references to records that do not exist (``COMPANY_ID`` 999999).
 
 Example::
 
@@ -29,6 +34,7 @@ import html
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import pandas as pd
@@ -38,10 +44,12 @@ from ..progress import Bar
 from ..schema.specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
 from .apply import Applier
 from .diff import diff, is_missing
-from .journal import Journal, default_path
+from .journal import Journal, cache_dir, default_path
+from .markers import MarkerIndex, one_off_token, stable_token
 from .ops import Operation, WriteRecipe
 from .ops import recipe as _recipe
 from .problems import Problem, raise_if_any
+from .references import missing_references
 from .report import report as _report
 from .validate import build_add, build_update, unknown_columns
 
@@ -139,8 +147,10 @@ class Plan:
         fingerprint: str,
         *,
         conflict_check: bool,
+        check_added: bool = True,
     ) -> None:
         self.client = client
+        self.check_added = check_added
         self.recipe = recipe
         self.operations = operations
         self.fingerprint = fingerprint
@@ -178,6 +188,10 @@ class Plan:
         """Default journal location of this plan (no secret in it)."""
         return default_path(self.client.masked_url, self.fingerprint)
 
+    def markers_path(self) -> Path:
+        """The per-portal index of rows added from this machine (see :mod:`.markers`)."""
+        return self.journal_path().parent / "markers.sqlite"
+
     def __repr__(self) -> str:
         c = self.counts
         extra = f", {c['complete']} complete" if c["complete"] else ""
@@ -202,6 +216,7 @@ class Plan:
         stop_on_error: bool = False,
         journal: str | Path | bool | None = None,
         progress: Any = None,
+        execution_window: float | None = None,
     ) -> pd.DataFrame:
         """Send the plan; return the per-row report (row, id, op, status, new_id, error_code,
         description). Safe to call again after a crash: the journal makes it finish exactly.
@@ -209,7 +224,11 @@ class Plan:
         ``journal``: None = default path (see :func:`~.journal.default_path`), a path, or False
         for an in-memory journal (no resume). ``progress``: True for a bar, a tqdm instance or a
         callable ``(done, total)`` (see :mod:`~bitrix_frames.progress`); the bar shows the
-        Client's long pauses (rate limit, back-off) as its status. ``force`` overwrites rows modified on the portal since they were loaded.
+        Client's long pauses (rate limit, back-off) as its status.
+        ``force`` overwrites rows modified on the portal since they were loaded.
+        ``execution_window``: seconds after sending during which a write whose answer was lost may
+        still execute (default: the client's ``execution_window``, 120 s); such a write is looked
+        for until then and only resent after it.
 
         Example::
 
@@ -240,6 +259,9 @@ class Plan:
                 force=force,
                 stop_on_error=stop_on_error,
                 progress=bar.moveto,
+                execution_window=execution_window,
+                markers=MarkerIndex(self.markers_path()),
+                check_added=self.check_added,
             )
             outcomes = applier.run()
         self.last_report = _report(self.operations, outcomes)
@@ -254,12 +276,16 @@ def plan(
     allow_deletes: bool = False,
     entity: str | None = None,
     fields: Mapping[str, Any] | None = None,
+    allow_other_portal: bool = False,
+    repeat_adds: bool = False,
 ) -> Plan:
     """Diff ``before`` -> ``after`` into validated adds, updates and deletes (nothing is sent).
 
     Rows of ``after`` with an NA index are added; changed cells become updates carrying only the
     changed fields; rows missing from ``after`` are deleted only when ``allow_deletes``. Raises
     :class:`~bitrix_frames.errors.WriteValidationError` listing every problem (row, field).
+    ``allow_other_portal`` writes frames loaded from another portal (a deliberate copy);
+    ``repeat_adds`` adds new rows even when an earlier run already added the same values.
 
     Example::
 
@@ -273,11 +299,40 @@ def plan(
         rec = _recipe(name)
     except ValueError as err:
         raise_if_any([*problems, Problem("*", "entity", str(err), "-")], name)
+    if not allow_other_portal:
+        problems += _portal_problems(client, before, after)
     specs = _specs(client, name, before, after, fields)
-    id_field = rec.entity.id_field
-    d = diff(before, after, allow_deletes=allow_deletes, id_field=id_field)
+    d = diff(before, after, allow_deletes=allow_deletes, id_field=rec.entity.id_field)
     problems += d.problems
-    problems += unknown_columns(specs, d.rows, id_field)
+    problems += unknown_columns(specs, d.rows, rec.entity.id_field)
+    ops, row_problems = _operations(rec, specs, d, before, after)
+    problems += row_problems
+    if not problems and client is not None:
+        problems += missing_references(client, specs, ops)
+    raise_if_any(problems, name)
+    loaded_at = _attrs(before).get("loaded_at")
+    masked = getattr(client, "masked_url", "")
+    fp = _fingerprint([name, masked, loaded_at, [(o.key, o.op, o.id, o.fields) for o in ops]])
+    _mark_adds(ops, rec, _origin(masked), repeat_adds)
+    _check_tokens(ops, rec)
+    return Plan(
+        client,
+        rec,
+        ops,
+        fp,
+        conflict_check=bool(_stamps(before, rec.stamp)),
+        check_added=not repeat_adds,
+    )
+
+
+def _operations(
+    rec: WriteRecipe,
+    specs: dict[str, ColumnSpec],
+    d: Any,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+) -> tuple[list[Operation], list[Problem]]:
+    """Validated operations of every row diff, with the modified stamps of ``before``."""
     stamps = _stamps(before, rec.stamp)
     before_rows = {}
     wanted_before = {rd.id for rd in d.rows if rd.op == "update"}
@@ -288,6 +343,7 @@ def plan(
                 before_rows[int(label)] = row
     pipelines = after["CATEGORY_ID"].tolist() if "CATEGORY_ID" in after.columns else None
     ops: list[Operation] = []
+    problems: list[Problem] = []
     for rd in d.rows:
         ctx = {"CATEGORY_ID": pipelines[rd.pos]} if pipelines and rd.pos is not None else None
         if rd.op == "add":
@@ -305,19 +361,55 @@ def plan(
             ops.append(
                 Operation(f"delete:{rd.id}", "delete", rd.id, rd.id, stamp=stamps.get(rd.id))
             )
-    raise_if_any(problems, name)
-    loaded_at = _attrs(before).get("loaded_at")
-    masked = getattr(client, "masked_url", "")
-    fp = _fingerprint([name, masked, loaded_at, [(o.key, o.op, o.id, o.fields) for o in ops]])
-    for op in ops:
-        if op.op == "add" and rec.marker:
-            given = op.fields.get(rec.marker)
-            op.token = (
-                str(given) if given not in (None, "") else f"bf{fp[:12]}-{op.key.split(':')[1]}"
+    return ops, problems
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a (masked) webhook URL; '' when unknown."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+def _portal_problems(client: Any, before: pd.DataFrame, after: pd.DataFrame) -> list[Problem]:
+    """Frames loaded from another portal than the client's are refused (attrs record it)."""
+    target = _origin(getattr(client, "masked_url", ""))
+    if not target:
+        return []
+    problems = []
+    for which, frame in (("before", before), ("after", after)):
+        source = _origin(str(_attrs(frame).get("portal") or ""))
+        if source and source != target:
+            problems.append(
+                Problem(
+                    "*",
+                    "portal",
+                    f"{which} was loaded from {source}, but this client writes to {target}; "
+                    "pass allow_other_portal=True to copy between portals on purpose",
+                    which,
+                )
             )
-            op.fields[rec.marker] = op.token
-    _check_tokens(ops, rec)
-    return Plan(client, rec, ops, fp, conflict_check=bool(stamps))
+    return problems
+
+
+def _mark_adds(ops: list[Operation], rec: WriteRecipe, origin: str, repeat: bool) -> None:
+    """Write each add's idempotency marker into its marker field (see :mod:`.markers`)."""
+    if not rec.marker:
+        return
+    seen: dict[str, int] = {}
+    for op in ops:
+        if op.op != "add":
+            continue
+        given = op.fields.get(rec.marker)
+        if given not in (None, ""):
+            op.token = str(given)
+        elif repeat:
+            op.token = one_off_token()
+        else:
+            base = stable_token(origin, rec.entity.name, op.fields, 0)
+            occurrence = seen.get(base, 0)
+            seen[base] = occurrence + 1
+            op.token = stable_token(origin, rec.entity.name, op.fields, occurrence)
+        op.fields[rec.marker] = op.token
 
 
 def _check_tokens(ops: list[Operation], rec: WriteRecipe) -> None:

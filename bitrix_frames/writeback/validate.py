@@ -58,6 +58,7 @@ def _primary_edit(source: str, old_list: Any, new_primary: Any) -> list[dict[str
     if is_missing(new_primary) or str(new_primary).strip() == "":
         return [{"ID": items[0]["ID"], "DELETE": "Y"}] if items else None
     text = str(new_primary).strip()
+    multifield.check_value(source, text)
     if not items:
         return [{"VALUE": text, "VALUE_TYPE": multifield.DEFAULT_TYPE[source]}]
     first = items[0]
@@ -110,7 +111,11 @@ def build_add(
         if spec.kind == "primary":
             source = spec.derived_from or name.removesuffix("_PRIMARY")
             if not values.get(source) and source in specs:
-                edit = _primary_edit(source, None, value)
+                try:
+                    edit = _primary_edit(source, None, value)
+                except BadValue as err:
+                    b.problem(name, err.reason)
+                    continue
                 if edit:
                     b.fields[source] = edit
             continue
@@ -143,6 +148,13 @@ def build_add(
     return op, b.problems
 
 
+def _same_amount(old: Any, new: Any) -> bool:
+    try:
+        return money_to_api(old, None) == money_to_api(new, None)
+    except BadValue:
+        return False
+
+
 def _changes(rd: RowDiff) -> list[tuple[str, Any, Any]]:
     return [(k, rd.old.get(k), v) for k, v in rd.values.items()]
 
@@ -172,7 +184,7 @@ def build_update(
             try:
                 edit = _primary_edit(source, before_row.get(source), value)
             except BadValue as err:
-                b.problem(name, str(err))
+                b.problem(name, err.reason)
                 continue
             if edit:
                 b.fields[source] = edit
@@ -202,6 +214,8 @@ def build_update(
             currency = (
                 after[f"{name}_CURRENCY"].iloc[rd.pos] if f"{name}_CURRENCY" in after else None
             )
+            if f"{name}_CURRENCY" not in rd.values and _same_amount(old, value):
+                continue  # equal at the cents the portal stores
             b.money(name, value, currency)
             continue
         if spec.required and (is_missing(value) or value == ""):
