@@ -71,6 +71,9 @@ class Client:
         max_retries: attempts after the first for retryable failures.
         operating_limit: the portal's per-method operating-time limit (seconds per 10 minutes).
         max_workers: parallel request chains used by :meth:`list`.
+        execution_window: seconds after sending during which a write whose answer was lost
+            may still execute (the cloud cuts requests at 60 s; 120 by default). The write-back
+            keeps looking for such a write until then and never resends it earlier.
 
     Example::
 
@@ -94,8 +97,10 @@ class Client:
         max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
         verify: bool | str | None = None,
         proxies: Proxies = None,
+        execution_window: float = 120.0,
     ) -> None:
         self.webhook = url if isinstance(url, Webhook) else parse_webhook(url)
+        self.execution_window = float(execution_window)
         self.max_retries = max_retries
         self.max_workers = max(1, int(max_workers))
         self._transport = Transport(

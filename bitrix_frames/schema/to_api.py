@@ -344,7 +344,9 @@ def check_text(text: str, *, url: bool = False) -> str:
         'Price: 10 USD'
     """
     if "\x00" in text:
-        raise BadValue("text contains a NUL character (the database would cut it there)", value=text)
+        raise BadValue(
+            "text contains a NUL character (the database would cut it there)", value=text
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -190,12 +190,17 @@ class Applier:
         adds = [
             op
             for op in self.ops
-            if op.op == "add" and op.token and op.key not in self.outcomes and op.key not in self.doubt
+            if op.op == "add"
+            and op.token
+            and op.key not in self.outcomes
+            and op.key not in self.doubt
         ]
         if not adds or not self.check_added:
             return
         self.lookups += 1
-        found = already_added(self.client, self.recipe, [op.token or "" for op in adds], self.markers)
+        found = already_added(
+            self.client, self.recipe, [op.token or "" for op in adds], self.markers
+        )
         self._done(
             {
                 op.key: Outcome(

@@ -34,8 +34,8 @@ import html
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -44,7 +44,7 @@ from ..progress import Bar
 from ..schema.specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
 from .apply import Applier
 from .diff import diff, is_missing
-from .journal import Journal, cache_dir, default_path
+from .journal import Journal, default_path
 from .markers import MarkerIndex, one_off_token, stable_token
 from .ops import Operation, WriteRecipe
 from .ops import recipe as _recipe

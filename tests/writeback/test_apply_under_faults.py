@@ -18,7 +18,10 @@ FAULTS = {"refused": 0.02, "error": 0.02, "drop": 0.03, "lost": 0.03}
 
 @pytest.mark.timeout(600)
 def test_exactly_once_under_mixed_faults():
-    with Sandbox(deals=400, limits=False, faults=FAULTS, fault_seed=7) as sb, make_client(sb) as c:
+    with (
+        Sandbox(deals=400, limits=False, faults=FAULTS, fault_seed=7, request_time_limit=5) as sb,
+        make_client(sb) as c,
+    ):
         deals = load(c, "deal")
         after, upd, gone = desired_edit(deals, "flt", 300, 150, 30)
         p = plan(c, deals, after, allow_deletes=True)
@@ -39,7 +42,10 @@ def test_exactly_once_under_mixed_faults():
 
 @pytest.mark.timeout(600)
 def test_tasks_and_multifields_under_faults():
-    with Sandbox(deals=80, limits=False, faults=FAULTS, fault_seed=3) as sb, make_client(sb) as c:
+    with (
+        Sandbox(deals=80, limits=False, faults=FAULTS, fault_seed=3, request_time_limit=5) as sb,
+        make_client(sb) as c,
+    ):
         tasks = load(c, "task")
         open_ = tasks[tasks["STATUS"].astype("Int64").isin([2, 3])].index[:20]
         after = tasks.copy()

@@ -47,9 +47,9 @@ def add(frame: pd.DataFrame, **values: Any) -> pd.DataFrame:
 def uf(frame: pd.DataFrame, kind: str, ftype: str | None = None) -> str:
     """The first user field of a kind (seeded UF names are not relied on)."""
     for name, spec in frame.attrs["bitrix"]["fields"].items():
-        if spec.get("dynamic") and spec["kind"] == kind and ftype in (None, spec["type"]):
-            if not spec.get("derived_from"):
-                return name
+        wanted = spec["kind"] == kind and ftype in (None, spec["type"])
+        if wanted and spec.get("dynamic") and not spec.get("derived_from"):
+            return name
     raise LookupError(kind)
 
 
@@ -124,7 +124,11 @@ REFUSED = [
     ("deal date with dots", "deal", edit("BEGINDATE", "04.03.2027")),
     ("deal date year 0001", "deal", edit("CLOSEDATE", "0001-01-01")),
     ("deal date year 2299", "deal", edit("CLOSEDATE", "2299-01-01")),
-    ("deal aware date at 1 am", "deal", edit("CLOSEDATE", TS("2027-03-04 01:00", tz="Europe/Moscow"))),
+    (
+        "deal aware date at 1 am",
+        "deal",
+        edit("CLOSEDATE", TS("2027-03-04 01:00", tz="Europe/Moscow")),
+    ),
     ("deal naive date with time", "deal", edit("BEGINDATE", TS("2027-03-04 15:30"))),
     ("deal UF date month first", "deal", edit(lambda d: uf(d, "date"), "12/31/2027")),
     ("deal OPENED emptied", "deal", edit("OPENED", pd.NA)),
@@ -143,12 +147,20 @@ REFUSED = [
     ("new deal flag NA", "deal", new(TITLE="x", OPENED="maybe", _field="OPENED")),
     # --- leads: multifields and the rest --------------------------------------------------------
     ("lead phone cell as CSV repr", "lead", mf_edit("PHONE", lambda f, i: str(f.at[i, "PHONE"]))),
-    ("lead phone element without VALUE", "lead", mf_edit("PHONE", lambda f, i: [{"VALUE_TYPE": "WORK"}])),
+    (
+        "lead phone element without VALUE",
+        "lead",
+        mf_edit("PHONE", lambda f, i: [{"VALUE_TYPE": "WORK"}]),
+    ),
     ("lead phone in words", "lead", mf_edit("PHONE", lambda f, i: ["call me"])),
     ("lead e-mail without @", "lead", mf_edit("EMAIL", lambda f, i: ["ulrich.example.com"])),
     ("lead e-mail with a space", "lead", mf_edit("EMAIL", lambda f, i: ["a b@x.io"])),
     ("lead web with spaces", "lead", edit("WEB", ["my site"])),
-    ("lead existing phone without VALUE", "lead", mf_edit("PHONE", lambda f, i: [{"ID": f.at[i, "PHONE"][0]["ID"]}])),
+    (
+        "lead existing phone without VALUE",
+        "lead",
+        mf_edit("PHONE", lambda f, i: [{"ID": f.at[i, "PHONE"][0]["ID"]}]),
+    ),
     ("lead phone VALUE as dict", "lead", mf_edit("PHONE", lambda f, i: [{"VALUE": {"n": 1}}])),
     ("lead e-mail primary without @", "lead", edit("EMAIL_PRIMARY", "nobody")),
     ("lead phone primary in words", "lead", edit("PHONE_PRIMARY", "ask reception")),
@@ -158,20 +170,40 @@ REFUSED = [
     ("lead address id beyond 32 bits", "lead", edit("ADDRESS_LOC_ADDR_ID", 2**33)),
     ("lead UF date with time", "lead", edit(lambda d: uf(d, "date"), TS("2027-01-01 10:00"))),
     ("lead UF flag emptied", "lead", edit(lambda d: uf(d, "bool"), pd.NA)),
-    ("new lead phone as CSV text", "lead", new(TITLE="x", PHONE="[{'VALUE': '+1 555'}]", _field="PHONE")),
+    (
+        "new lead phone as CSV text",
+        "lead",
+        new(TITLE="x", PHONE="[{'VALUE': '+1 555'}]", _field="PHONE"),
+    ),
     ("new lead e-mail without domain dot", "lead", new(TITLE="x", EMAIL=["a@b"], _field="EMAIL")),
     # --- contacts -------------------------------------------------------------------------------
-    ("contact phone cell as JSON", "contact", mf_edit("PHONE", lambda f, i: json.dumps(f.at[i, "PHONE"]))),
+    (
+        "contact phone cell as JSON",
+        "contact",
+        mf_edit("PHONE", lambda f, i: json.dumps(f.at[i, "PHONE"])),
+    ),
     ("contact e-mail with two @", "contact", mf_edit("EMAIL", lambda f, i: ["a@@b.io"])),
     ("contact phone without digits", "contact", mf_edit("PHONE", lambda f, i: ["+()-"])),
-    ("contact phone new element empty", "contact", mf_edit("PHONE", lambda f, i: [*f.at[i, "PHONE"], {"VALUE": ""}])),
+    (
+        "contact phone new element empty",
+        "contact",
+        mf_edit("PHONE", lambda f, i: [*f.at[i, "PHONE"], {"VALUE": ""}]),
+    ),
     ("contact company that does not exist", "contact", edit("COMPANY_ID", 999999)),
     ("contact companies one missing", "contact", edit("COMPANY_IDS", [999998])),
     ("contact export emptied", "contact", edit("EXPORT", pd.NA)),
     ("contact birthdate day first", "contact", edit("BIRTHDATE", "1/2/1990")),
     ("contact name with NUL", "contact", edit("NAME", "Ann\x00")),
-    ("new contact e-mail primary bad", "contact", new(NAME="x", EMAIL_PRIMARY="x", _field="EMAIL_PRIMARY")),
-    ("new contact phone with letters", "contact", new(NAME="x", PHONE=["+1 555 CALL-NOW"], _field="PHONE")),
+    (
+        "new contact e-mail primary bad",
+        "contact",
+        new(NAME="x", EMAIL_PRIMARY="x", _field="EMAIL_PRIMARY"),
+    ),
+    (
+        "new contact phone with letters",
+        "contact",
+        new(NAME="x", PHONE=["+1 555 CALL-NOW"], _field="PHONE"),
+    ),
     # --- companies ------------------------------------------------------------------------------
     ("company revenue 1e16", "company", edit("REVENUE", 1e16)),
     ("company revenue German format", "company", edit("REVENUE", "1.234,56")),
@@ -192,7 +224,11 @@ REFUSED = [
     ("task parent with comma", "task", edit("PARENT_ID", "1,2")),
     ("task responsible 0", "task", edit("RESPONSIBLE_ID", 0)),
     ("task planned duration nan text", "task", edit("DURATION_PLAN", "nan")),
-    ("new task deadline ambiguous", "task", new(TITLE="x", RESPONSIBLE_ID=1, DEADLINE="3/4/2027", _field="DEADLINE")),
+    (
+        "new task deadline ambiguous",
+        "task",
+        new(TITLE="x", RESPONSIBLE_ID=1, DEADLINE="3/4/2027", _field="DEADLINE"),
+    ),
     # --- users (read-only through REST) ---------------------------------------------------------
     ("user name edited", "user", lambda f: (setv(f, row0(f), "NAME", "X"), "entity", "*")),
     ("user added", "user", lambda f: (add(f, NAME="X"), "entity", "*")),
@@ -241,20 +277,44 @@ def _utc(value: Any) -> pd.Timestamp:
 EXACT = [
     ("title that is a batch reference", "deal", "TITLE", "$result[c0]", None),
     ("title holding a batch reference", "deal", "TITLE", "Price: $result[c0] USD", None),
-    ("comment with error and total references", "deal", "COMMENTS", "$RESULT_ERROR[c1][error] / $result_total[c0]", None),
+    (
+        "comment with error and total references",
+        "deal",
+        "COMMENTS",
+        "$RESULT_ERROR[c1][error] / $result_total[c0]",
+        None,
+    ),
     ("lead name with next reference", "lead", "NAME", "$result_next[c0]", None),
     ("contact e-mail with a reference", "contact", "EMAIL", ["$result[c0]@x.io"], mf_values),
     ("task title with a nested reference", "task", "TITLE", "$result[c0][task][id]", None),
     ("company UF text reference", "company", lambda f: uf(f, "string"), "$result", None),
-    ("lead comment with time reference", "lead", "COMMENTS", "took $result_time[c0][duration] s", None),
-    ("deal title with core map names", "deal", "TITLE", "$next[c0] $total[c0] $time[c0] $error[c0]", None),
+    (
+        "lead comment with time reference",
+        "lead",
+        "COMMENTS",
+        "took $result_time[c0][duration] s",
+        None,
+    ),
+    (
+        "deal title with core map names",
+        "deal",
+        "TITLE",
+        "$next[c0] $total[c0] $time[c0] $error[c0]",
+        None,
+    ),
     ("company comment with bare $total", "company", "COMMENTS", "Sum:$TOTAL", None),
     ("deal amount with 3 decimals", "deal", "OPPORTUNITY", 1234.567, lambda v: float(v)),
     ("deal amount as plain text", "deal", "OPPORTUNITY", "1234.5", lambda v: float(v)),
     ("deal amount 0", "deal", "OPPORTUNITY", 0, lambda v: float(v)),
     ("deal amount half cent rounds up", "deal", "OPPORTUNITY", 1.005, lambda v: float(v)),
     ("deal probability 100", "deal", "PROBABILITY", 100, lambda v: int(v)),
-    ("deal aware midnight date keeps its day", "deal", "CLOSEDATE", TS("2027-03-04", tz="Europe/Moscow"), _day),
+    (
+        "deal aware midnight date keeps its day",
+        "deal",
+        "CLOSEDATE",
+        TS("2027-03-04", tz="Europe/Moscow"),
+        _day,
+    ),
     ("deal date object", "deal", "CLOSEDATE", dt.date(2027, 3, 4), _day),
     ("deal ISO date text", "deal", "BEGINDATE", "2027-03-05", _day),
     ("deal UF money with 3 decimals", "deal", lambda f: uf(f, "money"), 99.999, lambda v: float(v)),
@@ -263,9 +323,21 @@ EXACT = [
     ("deal multi-line comment", "deal", "COMMENTS", "line 1\nline 2\ttab", None),
     ("deal flag from yes text", "deal", "IS_RECURRING", "yes", lambda v: bool(v)),
     ("company revenue 1e14", "company", "REVENUE", 1e14, lambda v: float(v)),
-    ("contact phones as text list", "contact", "PHONE", ["+1 (555) 010-99-88", "+44 20 7946 0958 ext 12"], mf_values),
+    (
+        "contact phones as text list",
+        "contact",
+        "PHONE",
+        ["+1 (555) 010-99-88", "+44 20 7946 0958 ext 12"],
+        mf_values,
+    ),
     ("lead e-mail replaced", "lead", "EMAIL", ["new.address@example.org"], mf_values),
-    ("task deadline with microseconds", "task", "DEADLINE", TS("2027-05-06 07:08:09.123456", tz="Asia/Tokyo"), _utc),
+    (
+        "task deadline with microseconds",
+        "task",
+        "DEADLINE",
+        TS("2027-05-06 07:08:09.123456", tz="Asia/Tokyo"),
+        _utc,
+    ),
     ("task deadline naive means UTC", "task", "DEADLINE", TS("2027-05-06 10:00"), _utc),
 ]
 _EXPECT = {
@@ -283,7 +355,9 @@ _EXPECT = {
 }
 
 
-@pytest.mark.parametrize(("name", "entity", "column", "value", "read"), EXACT, ids=[c[0] for c in EXACT])
+@pytest.mark.parametrize(
+    ("name", "entity", "column", "value", "read"), EXACT, ids=[c[0] for c in EXACT]
+)
 def test_stored_exactly_and_replanning_is_empty(portal, name, entity, column, value, read):
     sb, client, _ = portal
     before = load(client, entity)

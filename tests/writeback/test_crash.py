@@ -36,7 +36,10 @@ def journal_counts(path: Path) -> dict[str, int]:
 @pytest.mark.timeout(300)
 def test_kill_9_mid_apply_then_resume_is_exact(tmp_path):
     # every HTTP request takes 80 ms: a 1,300-operation plan needs ~30 write batches
-    with Sandbox(deals=1200, limits=False, latency=0.08) as sb, make_client(sb) as c:
+    with (
+        Sandbox(deals=1200, limits=False, latency=0.08, request_time_limit=5) as sb,
+        make_client(sb) as c,
+    ):
         deals = load(c, "deal")
         after, upd, gone = desired_edit(deals, "crash", 800, 400, 100)
         frames = tmp_path / "frames.pkl"

@@ -35,7 +35,10 @@ def rows(sb: Sandbox, table: str, where: str = "1", args: tuple = ()) -> list[di
 
 
 def client(sb: Sandbox, **kw: Any) -> Client:
-    return Client(sb.webhook_url, **{**FAST, **kw})
+    """A client of ``sb``; a write in doubt is waited for until the sandbox's request time limit
+    has passed (then it can no longer execute)."""
+    window = sb.config.request_time_limit + 1.0
+    return Client(sb.webhook_url, **{**FAST, "execution_window": window, **kw})
 
 
 def desired_edit(deals: pd.DataFrame, tag: str, n_update: int, n_add: int, n_delete: int):
