@@ -31,6 +31,27 @@ from typing import Any
 from urllib.parse import quote
 
 REFERENCE = re.compile(r"^\$result\[[^\]]+\](\[[^\]]*\])*$")
+SUBSTITUTED = re.compile(r"\$(result|next|total|time|error)", re.IGNORECASE)
+"""Text the portal's ``batch`` replaces: the core substitutes ``$result``, ``$next``, ``$total``,
+``$time`` and ``$error`` (any case, with whatever follows up to a space) anywhere inside a
+command's values, and has no escape (``CRestUtil::processBatchElement``)."""
+
+
+def batch_would_rewrite(value: Any) -> bool:
+    """True when ``value`` (at any depth) holds text that ``batch`` would substitute.
+
+    Example::
+
+        >>> batch_would_rewrite({"TITLE": "Price: $result[c0] USD"})
+        True
+    """
+    if isinstance(value, str):
+        return bool(SUBSTITUTED.search(value))
+    if isinstance(value, Mapping):
+        return any(batch_would_rewrite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(batch_would_rewrite(v) for v in value)
+    return False
 
 
 def to_jsonable(value: Any) -> Any:

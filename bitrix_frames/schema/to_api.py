@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..encoding import batch_would_rewrite
 from ..entities import Entity
 from ..entities import entity as _entity
 from ..errors import BadValue, ValidationError
@@ -252,9 +253,8 @@ def _to_timestamp(value: Any) -> pd.Timestamp:
 
 def _api_datetime(value: Any, spec: ColumnSpec) -> str:
     stamp = _to_timestamp(value)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return stamp.isoformat(timespec="seconds")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.isoformat(timespec="seconds")  # the portal keeps seconds
 
 
 def _api_date(value: Any, spec: ColumnSpec) -> str:
@@ -324,10 +324,11 @@ def round_places(number: float, places: int) -> float:
 
 
 def _api_string(value: Any, spec: ColumnSpec) -> str:
-    if isinstance(value, (list, dict, tuple, set, np.ndarray)):
-        raise BadValue(f"expected text, got {type(value).__name__}", value=value)
     if isinstance(value, (dt.date, pd.Timestamp)):
         return value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        # bytes, objects, containers: their str() is a Python repr, not what anyone meant
+        raise BadValue(f"expected text, got {type(value).__name__}", value=value)
     return check_text(str(value), url=spec.type == "url")
 
 
@@ -551,6 +552,13 @@ def encode_filter(
             continue
         if spec is None or spec.derived_from:
             raise FilterError(f"{ent.name} has no field {name!r} (filter key {key!r})", key=key)
+        if batch_would_rewrite(value):
+            raise FilterError(
+                f"filter {key!r}: {value!r} holds text the portal's batch would replace "
+                "($result, $next, $total, $time, $error) and loads are batched; filter on other "
+                "text and narrow the frame in pandas",
+                key=key,
+            )
         try:
             out[key] = _filter_value(spec, op, value)
         except BadValue as err:

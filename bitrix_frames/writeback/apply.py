@@ -25,7 +25,6 @@ Example::
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 
 import requests
 
+from ..encoding import batch_would_rewrite
 from ..errors import ApiError, BitrixError, ServerError
 from .journal import DONE, SENT, Journal, Outcome
 from .look import find_markers, read_rows
@@ -50,11 +50,6 @@ EXECUTION_WINDOW = 120.0
 """Seconds after sending during which a write whose answer was lost may still execute."""
 _LOOK_EVERY = (1.0, 10.0)
 """First and longest pause between two looks at the same in-doubt operation."""
-_REFERENCE = re.compile(r"\$(result|next|total|time|error)", re.IGNORECASE)
-"""Text the portal's ``batch`` would replace: the core substitutes ``$result``, ``$next``,
-``$total``, ``$time`` and ``$error`` (any case, with whatever follows up to a space) anywhere in a
-command's values, and has no escape (``CRestUtil::processBatchElement``)."""
-
 Progress = Callable[[int, int], Any]
 
 
@@ -64,23 +59,6 @@ def same_stamp(loaded: Any, current: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return a.floor("s") == b.floor("s")
-
-
-def batch_would_rewrite(value: Any) -> bool:
-    """True when ``value`` (at any depth) holds text that ``batch`` would substitute.
-
-    Example::
-
-        >>> batch_would_rewrite({"TITLE": "Price: $result[c0] USD"})
-        True
-    """
-    if isinstance(value, str):
-        return bool(_REFERENCE.search(value))
-    if isinstance(value, dict):
-        return any(batch_would_rewrite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(batch_would_rewrite(v) for v in value)
-    return False
 
 
 @dataclass

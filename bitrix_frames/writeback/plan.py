@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from ..encoding import batch_would_rewrite
 from ..entities import entity as _entity
 from ..progress import Bar
 from ..schema.specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
@@ -418,6 +419,15 @@ def _check_tokens(ops: list[Operation], rec: WriteRecipe) -> None:
     for op in ops:
         if op.token is None:
             continue
+        if batch_would_rewrite(op.token):
+            problems.append(
+                Problem(
+                    op.row,
+                    rec.marker or "",
+                    f"{rec.marker} {op.token!r} holds text the portal's batch would replace; "
+                    "it is the idempotency key, looked up in batches",
+                )
+            )
         if op.token in seen:
             problems.append(
                 Problem(
