@@ -205,8 +205,10 @@ def _int(value: Any, default: int = 0) -> int:
 def _precision(raw: dict) -> int:
     """Decimal places of a double: a UF's ``settings.PRECISION``; standard amounts are DB
     decimals with two places (``"15000.00"``, PROTOCOL §8)."""
-    settings = raw.get("settings") if isinstance(raw.get("settings"), dict) else {}
-    places = _int(settings.get("PRECISION"), 2) if "PRECISION" in settings else 2
+    settings = raw.get("settings")
+    if not isinstance(settings, dict) or "PRECISION" not in settings:
+        return 2
+    places = _int(settings.get("PRECISION"), 2)
     return min(max(places, 0), 12)
 
 
