@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "client"))
+sys.path.insert(0, str(ROOT / "tests"))  # hostile_server imports the shared test helpers
 
 SECRET = "benchHostileSecret01"
 

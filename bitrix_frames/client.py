@@ -238,8 +238,13 @@ class Client:
     def _request(
         self, method: str, body: dict[str, Any], *, read: bool, methods: tuple[str, ...]
     ) -> dict:
-        """Send with pacing and retries; return a success envelope or raise a BitrixError."""
+        """Send with pacing and retries; return a success envelope or raise a BitrixError.
+
+        Retries of failures other than the portal's limits stop once they would end later than
+        twice the transport's deadline after the first attempt: a hostile or broken server ends
+        in a typed error in bounded time, whatever ``max_retries`` says."""
         attempt = 0
+        budget = time.monotonic() + 2 * self._transport.deadline
         while True:
             for m in methods:
                 pause = self.watch.delay(m)
@@ -259,8 +264,10 @@ class Client:
                 if isinstance(err, QueryLimitExceeded):
                     self._count("refused")
                     self._bucket.refused()
-                if attempt < self.max_retries and retryable(err, read):
-                    wait = self._retry_wait(err, method, attempt)
+                limits = isinstance(err, QueryLimitExceeded | OperationTimeLimit)
+                wait = self._retry_wait(err, method, attempt)
+                in_time = limits or time.monotonic() + wait < budget
+                if attempt < self.max_retries and retryable(err, read) and in_time:
                     log.debug("retrying %s after %s in %.2f s", method, type(err).__name__, wait)
                     self._count("retries")
                     self.waits.sleep(wait, method=method, **_retry_reason(err))
