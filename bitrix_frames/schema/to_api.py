@@ -253,7 +253,8 @@ def _to_timestamp(value: Any) -> pd.Timestamp:
 
 def _api_datetime(value: Any, spec: ColumnSpec) -> str:
     stamp = _to_timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
     return stamp.isoformat(timespec="seconds")  # the portal keeps seconds
 
 

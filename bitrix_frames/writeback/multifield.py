@@ -128,7 +128,7 @@ def check_value(field: str, text: str) -> None:
         return
     pattern, what = shape
     digits = sum(ch.isdigit() for ch in text)
-    if not pattern.fullmatch(text) or (field == "PHONE" and digits < 3):
+    if not pattern.fullmatch(text) or (field == "PHONE" and not digits):
         raise BadValue(f"{field} value {_short(text)} is not {what}")
 
 

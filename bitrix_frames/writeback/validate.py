@@ -23,6 +23,7 @@ from ..schema.specs import ColumnSpec
 from ..schema.to_api import money_to_api, value_to_api
 from . import multifield
 from .diff import RowDiff, is_missing, same
+from .match import instant
 from .ops import (
     TASK_COMPLETED,
     TASK_IMMUTABLE,
@@ -148,6 +149,13 @@ def build_add(
     return op, b.problems
 
 
+def _same_api(spec: ColumnSpec, old: Any, new: Any) -> bool:
+    """Two API values of one field are the same write (datetimes: the same instant)."""
+    if spec.kind == "datetime" and old and new:
+        return instant(old) == instant(new)
+    return same(old, new)
+
+
 def _same_amount(old: Any, new: Any) -> bool:
     try:
         return money_to_api(old, None) == money_to_api(new, None)
@@ -225,8 +233,8 @@ def build_update(
         if converted is None:
             continue
         try:
-            if same(value_to_api(spec, old, pipeline=ctx.get("CATEGORY_ID")), converted):
-                continue  # e.g. a code replaced by its own label
+            if _same_api(spec, value_to_api(spec, old, pipeline=ctx.get("CATEGORY_ID")), converted):
+                continue  # e.g. a code replaced by its own label, or equal at stored precision
         except BadValue:
             pass
         if recipe.is_task and name == "STATUS" and converted == TASK_COMPLETED:
