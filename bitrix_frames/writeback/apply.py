@@ -144,9 +144,11 @@ class Applier:
                 break
             pending.extend(self._check_conflicts(window))
             self._drain(pending)
-        while self.doubt and not self.stopped:
-            pending.extend(self._settle(block=True))
-            self._drain(pending)
+        while self.doubt:  # even after stop_on_error: what was sent is looked for
+            again = self._settle(block=True)
+            if not self.stopped:
+                pending.extend(again)
+                self._drain(pending)
         return self.outcomes
 
     def _windows(self, queue: list[Operation]) -> list[list[Operation]]:
