@@ -33,6 +33,8 @@ from typing import Any
 
 import requests
 
+from ..batch import MAX_COMMANDS
+from ..contract import BitrixClient
 from ..encoding import batch_would_rewrite
 from ..errors import ApiError, BitrixError, ServerError
 from .journal import DONE, SENT, Journal, Outcome
@@ -43,7 +45,7 @@ from .ops import TASK_COMPLETED, Operation, WriteRecipe
 
 log = logging.getLogger("bitrix_frames")
 
-BATCH = 50
+BATCH = MAX_COMMANDS  # operations per batch request
 WINDOW = 2500
 MAX_ATTEMPTS = 10
 EXECUTION_WINDOW = 120.0
@@ -75,7 +77,7 @@ class Applier:
 
     def __init__(
         self,
-        client: Any,
+        client: BitrixClient,
         recipe: WriteRecipe,
         ops: Sequence[Operation],
         journal: Journal,

@@ -18,10 +18,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..batch import MAX_COMMANDS
+from ..contract import BitrixClient
 from ..entities import upper_to_camel
 from .ops import WriteRecipe
 
-CHUNK = 50
+CHUNK = MAX_COMMANDS  # IDs (or markers) per list filter; sub-calls per request
 
 
 class FilterIgnored(RuntimeError):
@@ -54,7 +56,7 @@ def _list_params(recipe: WriteRecipe, filt: dict, select: list[str]) -> dict[str
     return params
 
 
-def _run(client: Any, commands: dict[str, tuple[str, dict]]) -> dict[str, Any]:
+def _run(client: BitrixClient, commands: dict[str, tuple[str, dict]]) -> dict[str, Any]:
     """Run read commands through the client's batch; any failed sub-call raises."""
     if not commands:
         return {}
@@ -65,7 +67,7 @@ def _run(client: Any, commands: dict[str, tuple[str, dict]]) -> dict[str, Any]:
 
 
 def read_rows(
-    client: Any, recipe: WriteRecipe, ids: Sequence[int], fields: Sequence[str]
+    client: BitrixClient, recipe: WriteRecipe, ids: Sequence[int], fields: Sequence[str]
 ) -> dict[int, dict[str, Any]]:
     """Current values of ``fields`` for ``ids`` (absent IDs = deleted), batched."""
     select = ["ID", *[f for f in dict.fromkeys(fields) if f != "ID"]]
@@ -88,7 +90,7 @@ def read_rows(
 
 
 def find_markers(
-    client: Any,
+    client: BitrixClient,
     recipe: WriteRecipe,
     tokens: Sequence[str],
     since: float | None,
@@ -132,7 +134,7 @@ def find_markers(
 
 
 def _scan_markers(
-    client: Any, recipe: WriteRecipe, wanted: set[str], since: float | None
+    client: BitrixClient, recipe: WriteRecipe, wanted: set[str], since: float | None
 ) -> dict[str, int]:
     """Fallback: every record created since ``since`` (minus a margin for clock skew)."""
     marker = recipe.marker or ""

@@ -133,5 +133,5 @@ def recipe(name: str | Entity) -> WriteRecipe:
     ent = _entity(name)
     if not ent.add_method:
         raise ValueError(f"{ent.name} records cannot be written through the REST API")
-    marker = "XML_ID" if ent.name == "task" else "ORIGIN_ID"
+    marker = ent.marker_field
     return WriteRecipe(ent, marker, ent.modified_field)

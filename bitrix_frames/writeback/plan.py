@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from ..contract import BitrixClient
 from ..encoding import batch_would_rewrite
 from ..entities import entity as _entity
 from ..progress import Bar
@@ -102,7 +103,11 @@ def _resolve_entity(
 
 
 def _specs(
-    client: Any, name: str, before: pd.DataFrame, after: pd.DataFrame, fields: Mapping | None
+    client: BitrixClient,
+    name: str,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    fields: Mapping | None,
 ) -> dict[str, ColumnSpec]:
     if fields is not None:
         return build_specs(name, dict(fields), Dictionaries())
@@ -142,7 +147,7 @@ class Plan:
 
     def __init__(
         self,
-        client: Any,
+        client: BitrixClient,
         recipe: WriteRecipe,
         operations: list[Operation],
         fingerprint: str,
@@ -270,7 +275,7 @@ class Plan:
 
 
 def plan(
-    client: Any,
+    client: BitrixClient,
     before: pd.DataFrame,
     after: pd.DataFrame,
     *,
@@ -385,7 +390,9 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
 
 
-def _portal_problems(client: Any, before: pd.DataFrame, after: pd.DataFrame) -> list[Problem]:
+def _portal_problems(
+    client: BitrixClient, before: pd.DataFrame, after: pd.DataFrame
+) -> list[Problem]:
     """Frames loaded from another portal than the client's are refused (attrs record it)."""
     target = _origin(getattr(client, "masked_url", ""))
     if not target:
