@@ -43,7 +43,7 @@ from .entities import entity as _entity
 from .frames import load, load_with
 from .paths import cache_dir
 from .schema.specs import STRING_DTYPE
-from .schema.to_arrow import META_KEY, frame_to_table, table_to_frame
+from .schema.to_arrow import META_KEY, frame_to_table, json_default, table_to_frame
 
 __all__ = ["cache_path", "cached_load", "export", "read_parquet", "refresh_frame", "write_parquet"]
 
@@ -51,16 +51,6 @@ DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 FIRST_PROBES = 20
 """ID-range counts sent with the changed rows (the rest of that request reads 27 pages of them)."""
 REFRESH_ATTEMPTS = 3
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
 
 
 def _object_columns(df: pd.DataFrame) -> list[str]:
@@ -168,7 +158,7 @@ def cache_path(
     spec = json.dumps(
         [filter or {}, list(select) if select is not None else None],
         sort_keys=True,
-        default=_json_default,
+        default=json_default,
     )
     digest = hashlib.sha256((_url_key(client) + spec).encode()).hexdigest()[:16]
     return Path(directory).expanduser() / f"{ent.name}-{digest}.parquet"

@@ -206,15 +206,14 @@ def arrow_schema(
     extra = {"format": FORMAT, "entity": entity, "index": index, "attrs": dict(attrs or {})}
     return schema.with_metadata(
         {
-            META_KEY: json.dumps(extra, default=_json_default).encode(),
+            META_KEY: json.dumps(extra, default=json_default).encode(),
             b"pandas": _pandas_meta(schema, index),
         }
     )
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+def json_default(value: Any) -> Any:
+    """``json.dumps`` ``default=`` for attrs and cells: dates, numpy scalars and arrays."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "item"):
@@ -234,7 +233,7 @@ def _spec_of(f: pa.Field) -> ColumnSpec:
 
 def _json_text(values: Iterable[Any]) -> pa.Array:
     return pa.array(
-        [None if _missing(v) else json.dumps(v, default=_json_default) for v in values],
+        [None if _missing(v) else json.dumps(v, default=json_default) for v in values],
         type=pa.string(),
     )
 
