@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from shape import kind
 
 EXAMPLES = json.loads((Path(__file__).with_name("docs_examples.json")).read_text())
 
@@ -150,26 +151,6 @@ def prepare(example: dict, ids: _Ids) -> dict | None:
                 if v == "@task":
                     value[k] = substitute
     return params
-
-
-_DT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}([+-]\d{2}:\d{2}|Z)$")
-_NUM = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        if value == "":
-            return "str:empty"
-        if _DT.match(value):
-            return "str:dt"
-        return "str:num" if _NUM.match(value) else "str:text"
-    return "list" if isinstance(value, list) else "dict"
 
 
 _OPTIONAL = {"PHONE", "EMAIL", "WEB", "IM", "LINK"}  # multifields: present when the record has some
