@@ -24,6 +24,7 @@ from typing import Any
 
 from . import batch as batching
 from .batch import BatchResult, Command
+from .entities import Shape
 from .envelope import check_success
 from .errors import (
     AmbiguousWriteError,
@@ -393,6 +394,7 @@ class Client:
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
         sink: Callable[[builtins.list[dict]], None] | None = None,
+        shape: Shape | None = None,
     ) -> tuple[builtins.list[dict], BatchResult]:
         """:meth:`list` plus up to 46 ``companions`` commands sent in the same first request
         (a separate batch when the list cannot use keyset paging); returns (rows, their results).
@@ -406,12 +408,19 @@ class Client:
 
         ``sink``: rows are handed over per response instead of collected (see
         :func:`~bitrix_frames.paging.list_rows`); the returned list is then empty.
+        ``shape``: the keyset shape to read by (default: the registry's for ``method``).
         """
         from .paging import list_rows
 
         query = ListQuery.checked(method, filter=filter, select=select, order=order, params=params)
         return list_rows(
-            self, method, query, progress=progress, companions=dict(companions), sink=sink
+            self,
+            method,
+            query,
+            progress=progress,
+            companions=dict(companions),
+            sink=sink,
+            shape=shape,
         )
 
 

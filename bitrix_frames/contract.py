@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .batch import BatchResult, Command
+    from .entities import Shape
     from .waits import Waiter
 
 __all__ = ["BitrixClient", "PagingClient"]
@@ -67,6 +68,7 @@ class BitrixClient(Protocol):
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
         sink: Callable[[builtins.list[dict]], None] | None = None,
+        shape: Shape | None = None,
     ) -> tuple[builtins.list[dict[str, Any]], BatchResult]:
         """:meth:`list` plus ``companions`` sent in the same first request; with ``sink``, rows
         go to ``sink`` per response instead of the returned list."""

@@ -113,6 +113,7 @@ class Stream:
                 query,
                 progress=self.progress,
                 sink=self._sink,
+                shape=plan.ent.keyset,
             )
             self._queue.put(_DONE)
         except _Stopped:

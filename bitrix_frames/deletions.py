@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .batch import BatchResult, Command
+from .entities import Shape, keyset_for
 from .errors import BitrixError, ValidationError
-from .paging import KEYSET, MAX_COMMANDS, PAGE, Shape, unwrap
+from .paging import MAX_COMMANDS, PAGE, unwrap
 
 __all__ = ["RowsAppeared", "find_gone", "first_probes", "probe_command"]
 
@@ -66,7 +67,7 @@ class _Open:
 
 def shape_of(method: str) -> Shape | None:
     """The keyset shape of ``method`` (None: it cannot be probed by ID range)."""
-    return KEYSET.get(method.lower())
+    return keyset_for(method)
 
 
 def _bounded(filter: Mapping[str, Any], key: str, lo: int | None, hi: int | None) -> dict:

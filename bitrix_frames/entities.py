@@ -25,7 +25,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["ENTITIES", "Entity", "camel_to_upper", "entity", "upper_to_camel"]
+__all__ = [
+    "ENTITIES",
+    "Entity",
+    "Shape",
+    "camel_to_upper",
+    "entity",
+    "keyset_for",
+    "rows_path_for",
+    "upper_to_camel",
+]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a keyset-capable list method names its ID and wraps its rows (``order ID ASC``,
+    ``>ID`` filter and ``start=-1`` all work on it)."""
+
+    id_key: str
+    """The ID in filter / order / select (``ID``; ``id`` for ``crm.item.list``)."""
+    row_id: str
+    """The ID in the returned rows (``id`` for tasks, whose responses are camelCase)."""
+    rows_path: str | None
+    """``result[rows_path]`` holds the rows; None: ``result`` is the list."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +113,12 @@ class Entity:
     array_is_multiple: bool = False
     """A field of metadata type ``array`` holds several values (tasks) even without
     ``isMultiple``."""
+    keyset: Shape | None = None
+    """How the list method is read by ID ranges (parallel keyset chains); None = offset paging."""
 
 
 _CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
+_LEGACY_KEYSET = Shape("ID", "ID", None)
 
 
 def _crm(
@@ -122,6 +147,7 @@ def _crm(
         entity_type_id=type_id,
         default_select=("*", "UF_*"),
         not_listed=not_listed,
+        keyset=_LEGACY_KEYSET,
     )
 
 
@@ -179,6 +205,7 @@ ENTITIES: dict[str, Entity] = {
         delete_method="tasks.task.delete",
         id_param="taskId",
         list_key="tasks",
+        keyset=Shape("ID", "id", "tasks"),
         item_key="task",
         fields_key="fields",
         fields_format="task",
@@ -229,6 +256,43 @@ ENTITIES: dict[str, Entity] = {
 }
 
 _PLURALS = {ent.plural: key for key, ent in ENTITIES.items()}
+
+# List methods read through raw ``client.list`` calls that no registry record loads as a frame.
+_RAW_KEYSET: dict[str, Shape] = {
+    "crm.quote.list": _LEGACY_KEYSET,
+    "crm.invoice.list": _LEGACY_KEYSET,
+    "crm.item.list": Shape("id", "id", "items"),
+}
+
+
+def keyset_for(method: str) -> Shape | None:
+    """The keyset shape of a list method by name (None: it is read by offset paging).
+
+    Example::
+
+        >>> keyset_for("CRM.DEAL.LIST")
+        Shape(id_key='ID', row_id='ID', rows_path=None)
+        >>> keyset_for("user.get") is None
+        True
+    """
+    name = method.lower()
+    for ent in ENTITIES.values():
+        if ent.list_method == name and ent.keyset is not None:
+            return ent.keyset
+    return _RAW_KEYSET.get(name)
+
+
+def rows_path_for(method: str) -> str | None:
+    """The key under ``result`` holding a list method's rows (None: ``result`` is the list).
+
+    >>> rows_path_for("tasks.task.list"), rows_path_for("crm.deal.list")
+    ('tasks', None)
+    """
+    shape = keyset_for(method)
+    if shape is not None:
+        return shape.rows_path
+    name = method.lower()
+    return next((e.list_key for e in ENTITIES.values() if e.list_method == name), None)
 
 
 def entity(name: str | Entity) -> Entity:

@@ -191,6 +191,7 @@ def load_with(
         order=plan.api_order,
         progress=progress,
         sink=batches,
+        shape=plan.ent.keyset,
     )
     return batches.frame(), side
 

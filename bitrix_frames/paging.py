@@ -37,10 +37,10 @@ import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .batch import MAX_COMMANDS, BatchResult, Command
+from .entities import Shape, keyset_for, rows_path_for
 from .envelope import show
 from .errors import BitrixError, IncompleteReadError, MalformedResponse, ValidationError
 from .policy import backoff, not_executed, subcall_retryable
@@ -53,26 +53,6 @@ if TYPE_CHECKING:
 PAGE = 50
 MAX_TOTAL = 10**8
 """A larger ``total`` comes from a broken or hostile server, not from a CRM."""
-
-
-@dataclass(frozen=True)
-class Shape:
-    """How a keyset-capable list method names its ID and wraps its rows."""
-
-    id_key: str  # in filter / order / select
-    row_id: str  # in the returned rows
-    rows_path: str | None  # result[rows_path] holds the rows; None: result is the list
-
-
-KEYSET: dict[str, Shape] = {
-    **{
-        f"crm.{e}.list": Shape("ID", "ID", None)
-        for e in ("lead", "deal", "contact", "company", "quote", "invoice")
-    },
-    "crm.item.list": Shape("id", "id", "items"),
-    "tasks.task.list": Shape("ID", "id", "tasks"),
-}
-ROWS_PATH: dict[str, str] = {"tasks.task.list": "tasks", "crm.item.list": "items"}
 
 
 class ReadConsistencyWarning(UserWarning):
@@ -116,6 +96,7 @@ def list_rows(
     progress: bool | None,
     companions: dict[str, Command] | None = None,
     sink: Callable[[list[dict]], None] | None = None,
+    shape: Shape | None = None,
 ) -> tuple[list[dict], BatchResult]:
     """Every row of ``method`` (see the module notes for the strategy), plus the results of
     ``companions``: commands that ride in the first request of a keyset read (a separate batch
@@ -123,13 +104,15 @@ def list_rows(
 
     With ``sink``, rows are not collected: each response's rows (at most 2,500) go to
     ``sink(rows)`` as they arrive, from the reading threads (one call at a time, in no particular
-    order across ID ranges), and the returned list is empty. The row count is still checked."""
+    order across ID ranges), and the returned list is empty. The row count is still checked.
+
+    ``shape``: how to read ``method`` by ID ranges (the registry's ``Entity.keyset``); None = the
+    registry's shape for the method's name, if any (:func:`~bitrix_frames.entities.keyset_for`)."""
     filter, select, order, params = query.filter, query.select, query.order, query.params
     companions = dict(companions or {})
     if companions and len(companions) > MAX_COMMANDS - 4:
         raise ValidationError(f"at most {MAX_COMMANDS - 4} companion commands fit beside a list")
-    name = method.lower()
-    shape = KEYSET.get(name)
+    shape = shape or keyset_for(method)
     if shape is not None and order and not _is_id_asc(order, shape.id_key):
         shape = None
     out = _Sink(sink) if sink is not None else None
@@ -429,7 +412,7 @@ def _offset(
     bar: Bar,
     sink: _Sink | None = None,
 ) -> list[dict]:
-    path = ROWS_PATH.get(method.lower())
+    path = rows_path_for(method)
     base = _offset_params(method, filter, select, order, params)
     first = client.call_raw(method, {**base, "start": 0})
     rows = unwrap(first.get("result"), path, method)

@@ -22,6 +22,8 @@ NAME = "bitrix_frames"
 # Bottom to top. A module may import its own layer and the layers below it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("errors", {"errors", "_version"}),
+    # The entity registry is plain data (stdlib only); paging reads its keyset shapes.
+    ("entities", {"entities"}),
     (
         "client",
         {
@@ -48,7 +50,6 @@ LAYERS: list[tuple[str, set[str]]] = [
             "waits",
         },
     ),
-    ("entities", {"entities"}),
     # metadata.py (the per-client cache of field metadata -> ColumnSpecs) needs only entities and
     # schema, and the write-back reads it: it belongs to the schema layer wherever its file sits.
     ("schema", {"schema", "metadata"}),
