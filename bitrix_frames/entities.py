@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "ENTITIES",
     "Entity",
+    "Completion",
     "Shape",
     "camel_to_upper",
     "entity",
@@ -48,6 +49,16 @@ class Shape:
     """The ID in the returned rows (``id`` for tasks, whose responses are camelCase)."""
     rows_path: str | None
     """``result[rows_path]`` holds the rows; None: ``result`` is the list."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A status value that is reached through its own method, not an update (a task's
+    ``STATUS`` 5 goes through ``tasks.task.complete``)."""
+
+    field: str
+    value: int
+    method: str
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,23 @@ class Entity:
     ``isMultiple``."""
     keyset: Shape | None = None
     """How the list method is read by ID ranges (parallel keyset chains); None = offset paging."""
+    created_field: str | None = None
+    """Datetime field stamped at creation (``DATE_CREATE``; ``CREATED_DATE`` for tasks)."""
+    marker_filterable: bool = True
+    """The list method filters by ``marker_field`` (tasks.task.list cannot filter by XML_ID: a
+    write-back that lost an add's response scans the recent creations instead)."""
+    ids_filter: str = "@ID"
+    """Filter key taking an array of IDs (``@ID`` legacy CRM; tasks take an array on ``ID``)."""
+    uncounted_start: bool = True
+    """The list method accepts ``start=-1`` (first page without COUNT)."""
+    read_only_extra: frozenset[str] = frozenset()
+    """Fields the portal maintains although the metadata does not mark them read-only."""
+    immutable_extra: frozenset[str] = frozenset()
+    """Fields settable on add only although the metadata does not say so."""
+    optional_extra: frozenset[str] = frozenset()
+    """Fields the metadata marks required that the portal fills itself (task ``CREATED_BY``)."""
+    completion: Completion | None = None
+    """A status value written through its own method (tasks.task.complete)."""
 
 
 _CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
@@ -143,6 +171,7 @@ def _crm(
         delete_method=f"crm.{name}.delete",
         multifields=_CRM_MULTI if multi else (),
         modified_field="DATE_MODIFY",
+        created_field="DATE_CREATE",
         userfield_method=f"crm.{name}.userfield.list",
         entity_type_id=type_id,
         default_select=("*", "UF_*"),
@@ -176,6 +205,46 @@ _USER_TYPES = {
     "USER_TYPE": "string",
 }
 
+# tasks.task.getFields marks nothing read-only; these are maintained by the portal
+_TASK_READ_ONLY = frozenset(
+    {
+        "ID",
+        "CREATED_DATE",
+        "CHANGED_BY",
+        "CHANGED_DATE",
+        "STATUS_CHANGED_BY",
+        "STATUS_CHANGED_DATE",
+        "CLOSED_BY",
+        "CLOSED_DATE",
+        "ACTIVITY_DATE",
+        "GUID",
+        "COMMENTS_COUNT",
+        "SERVICE_COMMENTS_COUNT",
+        "NEW_COMMENTS_COUNT",
+        "FORUM_TOPIC_ID",
+        "FORUM_ID",
+        "TIME_SPENT_IN_LOGS",
+        "DURATION_FACT",
+        "VIEWED_DATE",
+        "EXCHANGE_MODIFIED",
+        "EXCHANGE_ID",
+        "OUTLOOK_VERSION",
+        "NOT_VIEWED",
+        "SUBORDINATE",
+        "FAVORITE",
+        "IS_MUTED",
+        "IS_PINNED",
+        "IS_PINNED_IN_GROUP",
+        "FORKED_BY_TEMPLATE_ID",
+        "SITE_ID",
+        "SORTING",
+        "MULTITASK",
+        "STAGE_ID",
+        "SUB_STATUS",
+        "REAL_STATUS",
+    }
+)
+
 ENTITIES: dict[str, Entity] = {
     "lead": _crm("lead", "leads", 1, multi=True, stage_field="STATUS_ID"),
     "deal": _crm(
@@ -187,6 +256,14 @@ ENTITIES: dict[str, Entity] = {
         name="task",
         plural="tasks",
         marker_field="XML_ID",
+        marker_filterable=False,
+        ids_filter="ID",
+        uncounted_start=False,
+        created_field="CREATED_DATE",
+        read_only_extra=_TASK_READ_ONLY,
+        immutable_extra=frozenset({"CREATED_BY"}),
+        optional_extra=frozenset({"CREATED_BY"}),  # defaults to the webhook user
+        completion=Completion("STATUS", 5, "tasks.task.complete"),
         filter_dialect="plain",
         user_fields=(
             "CREATED_BY",

@@ -41,7 +41,7 @@ from .journal import DONE, SENT, Journal, Outcome
 from .look import find_markers, read_rows
 from .markers import MarkerIndex, already_added
 from .match import holds, instant
-from .ops import TASK_COMPLETED, Operation, WriteRecipe
+from .ops import Operation, WriteRecipe
 
 log = logging.getLogger("bitrix_frames")
 
@@ -421,7 +421,9 @@ class Applier:
                 "error", error_code="NOT_FOUND", description="record not found on the portal"
             )
         if op.op == "complete":
-            return Outcome("ok") if str(row.get("STATUS")) == str(TASK_COMPLETED) else None
+            done = self.recipe.entity.completion
+            reached = done is not None and str(row.get(done.field)) == str(done.value)
+            return Outcome("ok") if reached else None
         if holds(op.fields, row):
             return Outcome("ok")
         stamp = row.get(self.recipe.stamp) if self.recipe.stamp else None

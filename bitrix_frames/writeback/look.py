@@ -51,7 +51,7 @@ def _upper(recipe: WriteRecipe, row: dict, names: Iterable[str]) -> dict[str, An
 
 def _list_params(recipe: WriteRecipe, filt: dict, select: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {"filter": filt, "select": select, "order": {"ID": "ASC"}}
-    if not recipe.is_task:
+    if recipe.entity.uncounted_start:
         params["start"] = -1  # no COUNT: one page of at most 50 rows
     return params
 
@@ -72,7 +72,7 @@ def read_rows(
     """Current values of ``fields`` for ``ids`` (absent IDs = deleted), batched."""
     select = ["ID", *[f for f in dict.fromkeys(fields) if f != "ID"]]
     ids = sorted({int(i) for i in ids})
-    key = "ID" if recipe.is_task else "@ID"
+    key = recipe.entity.ids_filter
     commands = {
         f"r{n}": (recipe.entity.list_method, _list_params(recipe, {key: list(part)}, select))
         for n, part in enumerate(_chunks(ids))
@@ -105,9 +105,9 @@ def find_markers(
     tokens = list(dict.fromkeys(tokens))
     if not tokens:
         return {}
-    if recipe.is_task:  # tasks.task.list cannot filter by XML_ID: scan the recent creations
+    if not recipe.entity.marker_filterable:  # scan the recent creations instead
         if not scan:
-            raise FilterIgnored("tasks.task.list cannot filter by XML_ID")
+            raise FilterIgnored(f"{recipe.entity.list_method} cannot filter by {marker}")
         return _scan_markers(client, recipe, set(tokens), since)
     commands = {
         f"m{n}": (
@@ -138,7 +138,7 @@ def _scan_markers(
 ) -> dict[str, int]:
     """Fallback: every record created since ``since`` (minus a margin for clock skew)."""
     marker = recipe.marker or ""
-    created = "CREATED_DATE" if recipe.is_task else "DATE_CREATE"
+    created = recipe.entity.created_field or "DATE_CREATE"
     start = (since or 0) - 3600
     iso = dt.datetime.fromtimestamp(max(start, 0), dt.timezone.utc).isoformat()
     rows = client.list(

@@ -106,7 +106,7 @@ def already_added(
     tokens = [t for t in dict.fromkeys(tokens) if t]
     if not tokens:
         return {}
-    if not recipe.is_task:
+    if recipe.entity.marker_filterable:
         try:
             return find_markers(client, recipe, tokens, None, scan=False)
         except FilterIgnored:

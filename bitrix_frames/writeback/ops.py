@@ -7,8 +7,9 @@ entity-specific choices of the write-back layer:
 * idempotency marker of adds: ``ORIGIN_ID`` for CRM entities (a documented "identifier in external
   source" field, filterable), ``XML_ID`` for tasks;
 * modified stamp used by the conflict check: ``DATE_MODIFY`` (CRM), ``CHANGED_DATE`` (tasks);
-* task status 5 (completed) goes through ``tasks.task.complete``, other task edits through
-  ``tasks.task.update`` with ``taskId`` and UPPER_SNAKE ``fields``.
+* a status reached through its own method (``Entity.completion``: task status 5 goes through
+  ``tasks.task.complete``), other task edits through ``tasks.task.update`` with ``taskId`` and
+  UPPER_SNAKE ``fields``.
 
 Example::
 
@@ -25,50 +26,6 @@ from typing import Any
 
 from ..entities import Entity
 from ..entities import entity as _entity
-
-TASK_COMPLETED = 5
-
-# tasks.task.getFields marks nothing read-only; these are maintained by the portal
-TASK_READ_ONLY = frozenset(
-    {
-        "ID",
-        "CREATED_DATE",
-        "CHANGED_BY",
-        "CHANGED_DATE",
-        "STATUS_CHANGED_BY",
-        "STATUS_CHANGED_DATE",
-        "CLOSED_BY",
-        "CLOSED_DATE",
-        "ACTIVITY_DATE",
-        "GUID",
-        "COMMENTS_COUNT",
-        "SERVICE_COMMENTS_COUNT",
-        "NEW_COMMENTS_COUNT",
-        "FORUM_TOPIC_ID",
-        "FORUM_ID",
-        "TIME_SPENT_IN_LOGS",
-        "DURATION_FACT",
-        "VIEWED_DATE",
-        "EXCHANGE_MODIFIED",
-        "EXCHANGE_ID",
-        "OUTLOOK_VERSION",
-        "NOT_VIEWED",
-        "SUBORDINATE",
-        "FAVORITE",
-        "IS_MUTED",
-        "IS_PINNED",
-        "IS_PINNED_IN_GROUP",
-        "FORKED_BY_TEMPLATE_ID",
-        "SITE_ID",
-        "SORTING",
-        "MULTITASK",
-        "STAGE_ID",
-        "SUB_STATUS",
-        "REAL_STATUS",
-    }
-)
-TASK_IMMUTABLE = frozenset({"CREATED_BY"})
-TASK_NOT_REQUIRED = frozenset({"CREATED_BY"})  # defaults to the webhook user
 
 
 @dataclass
@@ -99,10 +56,6 @@ class WriteRecipe:
     def id_param(self) -> str:
         return self.entity.id_param
 
-    @property
-    def is_task(self) -> bool:
-        return self.entity.name == "task"
-
     def command(self, op: Operation) -> tuple[str, dict[str, Any]]:
         """``(method, params)`` of one operation."""
         ent = self.entity
@@ -112,8 +65,8 @@ class WriteRecipe:
             return ent.update_method or "", {self.id_param: op.id, "fields": op.fields}
         if op.op == "delete":
             return ent.delete_method or "", {self.id_param: op.id}
-        if op.op == "complete":
-            return "tasks.task.complete", {"taskId": op.id}
+        if op.op == "complete" and ent.completion is not None:
+            return ent.completion.method, {self.id_param: op.id}
         raise ValueError(f"unknown operation {op.op!r}")
 
     def new_id(self, result: Any) -> int | None:

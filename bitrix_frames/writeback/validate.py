@@ -25,10 +25,6 @@ from . import multifield
 from .diff import RowDiff, is_missing, same
 from .match import instant
 from .ops import (
-    TASK_COMPLETED,
-    TASK_IMMUTABLE,
-    TASK_NOT_REQUIRED,
-    TASK_READ_ONLY,
     Operation,
     WriteRecipe,
 )
@@ -40,15 +36,15 @@ def _read_only(recipe: WriteRecipe, spec: ColumnSpec) -> bool:
         return False
     if spec.kind == "primary":
         return False  # PHONE_PRIMARY edits become multifield edits
-    return spec.read_only or (recipe.is_task and spec.name in TASK_READ_ONLY)
+    return spec.read_only or spec.name in recipe.entity.read_only_extra
 
 
 def _immutable(recipe: WriteRecipe, spec: ColumnSpec) -> bool:
-    return spec.immutable or (recipe.is_task and spec.name in TASK_IMMUTABLE)
+    return spec.immutable or spec.name in recipe.entity.immutable_extra
 
 
 def _required(recipe: WriteRecipe, spec: ColumnSpec) -> bool:
-    if recipe.is_task and spec.name in TASK_NOT_REQUIRED:
+    if spec.name in recipe.entity.optional_extra:
         return False
     return spec.required and not spec.derived_from and not _read_only(recipe, spec)
 
@@ -142,8 +138,12 @@ def build_add(
         if missing and not any(p.field == name for p in b.problems):
             b.problem(name, "required field is missing on a new row")
     op = None
-    if recipe.is_task and b.fields.get("STATUS") == TASK_COMPLETED:
-        b.problem("STATUS", "a new task cannot be created completed; add it, then complete it")
+    done = recipe.entity.completion
+    if done is not None and b.fields.get(done.field) == done.value:
+        b.problem(
+            done.field,
+            f"a new {recipe.entity.name} cannot be created completed; add it, then complete it",
+        )
     if not b.problems:
         op = Operation(f"add:{rd.pos}", "add", None, rd.row, b.fields, _changes(rd))
     return op, b.problems
@@ -237,7 +237,8 @@ def build_update(
                 continue  # e.g. a code replaced by its own label, or equal at stored precision
         except BadValue:
             pass
-        if recipe.is_task and name == "STATUS" and converted == TASK_COMPLETED:
+        done = recipe.entity.completion
+        if done is not None and name == done.field and converted == done.value:
             complete = True
             continue
         b.fields[name] = converted
