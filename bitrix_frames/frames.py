@@ -248,6 +248,30 @@ class _Batches:
         return frame
 
 
+def portal_offset(client: BitrixClient) -> str | None:
+    """The portal's UTC offset (``"+03:00"``), read from the ``time.date_start`` of its last
+    answer (PROTOCOL §17: the portal renders every time in its own offset); None if unseen.
+
+    Example::
+
+        >>> portal_offset(client)
+        '+03:00'
+    """
+    blocks = getattr(client, "time", None)
+    for block in (blocks or {}).values() if isinstance(blocks, dict) else ():
+        start = block.get("date_start") if isinstance(block, dict) else None
+        if isinstance(start, str):
+            try:
+                offset = dt.datetime.fromisoformat(start).utcoffset()
+            except ValueError:
+                continue
+            if offset is not None:
+                minutes = int(offset.total_seconds() // 60)
+                sign = "-" if minutes < 0 else "+"
+                return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return None
+
+
 @dataclass(frozen=True)
 class LoadPlan:
     """What :func:`load` sends and how it builds the frame (shared with streamed exports)."""
@@ -278,6 +302,7 @@ class LoadPlan:
             "select": self.api_select,
             "order": self.api_order,
             "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "utc_offset": portal_offset(self.client),
             "fields": {
                 name: self.specs[name].to_dict() for name in frame.columns if name in self.specs
             },

@@ -18,9 +18,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bitrix_frames.display import display_frame
 from bitrix_frames.reports.common import Report
 
-__all__ = ["figure_png", "write_html"]
+__all__ = ["figure_png", "table_html", "write_html"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
@@ -43,9 +44,16 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def _table_html(table: pd.DataFrame, max_rows: int) -> str:
-    shown = table.head(max_rows)
-    out = shown.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.2f}", border=0)
+def table_html(table: pd.DataFrame, max_rows: int = 40) -> str:
+    """A report table as HTML, formatted by :func:`bitrix_frames.display.display_frame`
+    (thousands separators, currencies, minutes in the portal's zone, Yes/No, labels, blanks).
+
+    Example::
+
+        table_html(funnel(deals).table)
+    """
+    shown = display_frame(table.head(max_rows), titles=False)
+    out = shown.to_html(index=False, border=0)
     if len(table) > max_rows:
         out += f"<p class='note'>{len(table) - max_rows} more rows not shown.</p>"
     return out
@@ -76,14 +84,14 @@ def write_html(
     if note:
         parts.append(f"<p class='note'>{html.escape(note)}</p>")
     if summary is not None:
-        parts += ["<h2>Summary</h2>", _table_html(summary, max_rows)]
+        parts += ["<h2>Summary</h2>", table_html(summary, max_rows)]
     for name, report in sections.items():
         png = base64.b64encode(figure_png(report.figure)).decode("ascii")
         parts += [
             f"<h2>{html.escape(name)}</h2>",
             f"<img alt='{html.escape(name)}' src='data:image/png;base64,{png}'>",
             "<details><summary>Table</summary>",
-            _table_html(report.table, max_rows),
+            table_html(report.table, max_rows),
             "</details>",
         ]
     parts.append("</body></html>")

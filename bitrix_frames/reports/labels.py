@@ -1,8 +1,9 @@
-"""Human labels and captions for the columns of a typed entity frame.
+"""Human labels and captions for the columns of a typed entity frame, for widgets and reports.
 
-Widgets and reports show labels, never raw codes or ids. This module is the one place that reads
-them from a frame: the ``df.bitrix`` accessor when the frames layer provides it, ``df.attrs``
-otherwise, and explicit mappings passed by the caller on top of both.
+Everything here reads the frame's :class:`~bitrix_frames.schema.ColumnSpec` (kept in
+``df.attrs["bitrix"]["fields"]`` by the loaders and the Parquet cache) and nothing else; single
+values go through :func:`~bitrix_frames.schema.labels.code_to_label`, so an unknown code shows as
+``#<code>`` everywhere. Explicit mappings passed by the caller override the metadata.
 
 Example::
 
@@ -18,22 +19,21 @@ from typing import Any
 
 import pandas as pd
 
+from bitrix_frames.display import column_specs
+from bitrix_frames.schema.labels import unknown_label
+from bitrix_frames.schema.specs import ColumnSpec
+
 __all__ = [
     "caption",
+    "column_specs",
     "entity_of",
     "field_info",
     "label_map",
     "labelled",
     "short_label_map",
+    "spec_of",
     "user_names",
 ]
-
-
-def _accessor(df: pd.DataFrame) -> Any | None:
-    try:
-        return df.bitrix
-    except (AttributeError, Exception):  # accessor not registered or frame without metadata
-        return None
 
 
 def entity_of(df: pd.DataFrame) -> str | None:
@@ -43,70 +43,30 @@ def entity_of(df: pd.DataFrame) -> str | None:
 
         entity_of(portal.deals())   # "deal"
     """
-    acc = _accessor(df)
-    if acc is not None:
-        try:
-            ent = acc.entity
-            if ent:
-                return str(getattr(ent, "name", ent))
-        except Exception:
-            pass
     meta = df.attrs.get("bitrix")
     if isinstance(meta, Mapping) and meta.get("entity"):
-        ent = meta["entity"]
-        return str(getattr(ent, "name", ent))
+        return str(meta["entity"])
     return None
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if obj is None:
-        return {}
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    if hasattr(obj, "__dataclass_fields__"):
-        return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
-    if isinstance(obj, pd.Series):
-        return obj.to_dict()
-    return {k: getattr(obj, k) for k in dir(obj) if not k.startswith("_")}
+def spec_of(df: pd.DataFrame, col: str) -> ColumnSpec | None:
+    """The :class:`ColumnSpec` of one column, or ``None`` for a column without metadata.
+
+    Example::
+
+        spec_of(deals, "STAGE_ID").title   # "Deal Stage"
+    """
+    return column_specs(df).get(col)
 
 
 def field_info(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Field metadata of the frame's columns, as ``{column: {key: value}}`` (may be empty).
+    """``{column: ColumnSpec.to_dict()}`` of the frame's columns (empty without metadata).
 
     Example::
 
         field_info(deals)["STAGE_ID"]["title"]   # "Deal Stage"
     """
-    fields: Any = None
-    meta = df.attrs.get("bitrix")
-    if isinstance(meta, Mapping):
-        fields = meta.get("fields")  # {column: ColumnSpec.to_dict()} as the loaders store it
-    if fields is None:
-        acc = _accessor(df)
-        if acc is not None:
-            try:
-                fields = acc.fields
-            except Exception:
-                fields = None
-    out: dict[str, dict[str, Any]] = {}
-    if isinstance(fields, pd.DataFrame):
-        frame = fields
-        for key in ("column", "field", "name", "code"):
-            if key in frame.columns:
-                frame = frame.set_index(key, drop=False)
-                break
-        for idx, row in frame.iterrows():
-            out[str(idx)] = row.to_dict()
-    elif isinstance(fields, Mapping):
-        for key, value in fields.items():
-            out[str(key)] = _as_dict(value)
-    elif isinstance(fields, (list, tuple)):
-        for value in fields:
-            d = _as_dict(value)
-            name = d.get("column") or d.get("name") or d.get("field")
-            if name:
-                out[str(name)] = d
-    return out
+    return {name: spec.to_dict() for name, spec in column_specs(df).items()}
 
 
 def caption(df: pd.DataFrame, col: str) -> str:
@@ -116,23 +76,8 @@ def caption(df: pd.DataFrame, col: str) -> str:
 
         caption(deals, "ASSIGNED_BY_ID")   # "Responsible"
     """
-    info = field_info(df).get(col, {})
-    for key in ("title", "caption", "formLabel", "listLabel", "label"):
-        value = info.get(key)
-        if isinstance(value, str) and value and value != col:
-            return value
-    return col
-
-
-def _labelled_frame(df: pd.DataFrame) -> pd.DataFrame | None:
-    acc = _accessor(df)
-    if acc is None or not hasattr(acc, "labels"):
-        return None
-    try:
-        out = acc.labels()
-    except Exception:
-        return None
-    return out if isinstance(out, pd.DataFrame) else None
+    spec = spec_of(df, col)
+    return spec.title if spec is not None and spec.title else col
 
 
 def short_label_map(df: pd.DataFrame, col: str) -> dict[Any, str]:
@@ -142,8 +87,9 @@ def short_label_map(df: pd.DataFrame, col: str) -> dict[Any, str]:
 
         short_label_map(deals, "STAGE_ID")["C1:WON"]   # "Deal successful" (not "Partners: ...")
     """
-    spec = field_info(df).get(col, {})
-    cats, short = spec.get("categories"), spec.get("short_labels")
+    spec = spec_of(df, col)
+    cats = spec.categories if spec is not None else None
+    short = spec.short_labels if spec is not None else None
     if cats is not None and short is not None and len(cats) == len(short):
         return {c: str(s) for c, s in zip(cats, short, strict=True)}
     return label_map(df, col)
@@ -152,37 +98,26 @@ def short_label_map(df: pd.DataFrame, col: str) -> dict[Any, str]:
 def label_map(df: pd.DataFrame, col: str, extra: Mapping[Any, str] | None = None) -> dict[Any, str]:
     """``{code: label}`` for a coded column (stages, statuses, users, enums, pipelines).
 
-    Read from the frame's metadata (``df.bitrix.labels()``), then overridden by ``extra``.
-    Codes without a known label map to ``str(code)``.
+    Read from the column's :class:`ColumnSpec`, then overridden by ``extra``. Codes of the
+    column's categories that the dictionary does not list map to ``#<code>``
+    (:func:`~bitrix_frames.schema.labels.unknown_label`); a column without a dictionary keeps its
+    codes as they are.
 
     Example::
 
         label_map(deals, "STAGE_ID")["WON"]   # "Won"
     """
     series = df[col]
+    spec = spec_of(df, col)
     out: dict[Any, str] = {}
-    spec = field_info(df).get(col, {})
-    cats, labs = spec.get("categories"), spec.get("labels")
+    cats = spec.categories if spec is not None else None
+    labs = spec.labels if spec is not None else None
     if cats is not None and labs is not None and len(cats) == len(labs):
         out.update(zip(cats, (str(x) for x in labs), strict=True))
-    labelled_df = None if out else _labelled_frame(df)
-    if labelled_df is not None and col in labelled_df.columns:
-        lab = labelled_df[col]
-        if (
-            isinstance(series.dtype, pd.CategoricalDtype)
-            and isinstance(lab.dtype, pd.CategoricalDtype)
-            and len(lab.cat.categories) == len(series.cat.categories)
-        ):
-            out.update(
-                zip(series.cat.categories, (str(x) for x in lab.cat.categories), strict=True)
-            )
-        else:
-            pairs = pd.DataFrame({"c": series.to_numpy(), "l": lab.to_numpy()}).dropna()
-            for code, label in pairs.drop_duplicates("c").itertuples(index=False):
-                out[code] = str(label)
     if isinstance(series.dtype, pd.CategoricalDtype):
+        fallback = unknown_label if out else str  # "#<code>" only where a dictionary exists
         for code in series.cat.categories:
-            out.setdefault(code, str(code))
+            out.setdefault(code, fallback(code))
     if extra:
         for code, label in extra.items():
             out[code] = str(label)
@@ -208,7 +143,8 @@ def labelled(df: pd.DataFrame, col: str, extra: Mapping[Any, str] | None = None)
 
 
 def user_names(users: pd.DataFrame | Mapping[Any, str] | None) -> dict[int, str]:
-    """``{user_id: "First Last"}`` from a users frame (``portal.users()``) or a mapping.
+    """``{user_id: "First Last"}`` from a users frame (``portal.users()``) or a mapping; a user
+    without a name shows as ``#<id>``.
 
     Example::
 
@@ -226,5 +162,5 @@ def user_names(users: pd.DataFrame | Mapping[Any, str] | None) -> dict[int, str]
         if pd.isna(uid):
             continue
         name = " ".join(str(p) for p in (fn, ln) if isinstance(p, str) and p).strip()
-        out[int(uid)] = name or f"User {int(uid)}"
+        out[int(uid)] = name or unknown_label(int(uid))
     return out

@@ -15,6 +15,7 @@ import pandas as pd
 
 from bitrix_frames.reports.common import Rates, Report, amount_note, semantics_of
 from bitrix_frames.reports.labels import label_map, user_names
+from bitrix_frames.schema.labels import unknown_label
 
 __all__ = ["revenue_by_user"]
 
@@ -58,7 +59,7 @@ def revenue_by_user(
     table.insert(
         0,
         "user",
-        [names.get(u, names.get(int(u), f"User {int(u)}")) for u in table["user_id"]],
+        [names.get(u, names.get(int(u), unknown_label(u))) for u in table["user_id"]],
     )
     table = table.sort_values(["amount", "user"], ascending=[False, True]).reset_index(drop=True)
     table = table.astype({"user_id": "Int64", "won_deals": "Int64", "amount": "Float64"})

@@ -18,6 +18,7 @@ import pandas as pd
 
 from bitrix_frames.reports.common import Report
 from bitrix_frames.reports.labels import label_map, user_names
+from bitrix_frames.schema.labels import unknown_label
 
 __all__ = ["TASK_STATUSES", "tasks_by_status"]
 
@@ -81,7 +82,7 @@ def tasks_by_status(
     table.insert(
         0,
         "responsible",
-        [names.get(u, names.get(int(u), f"User {int(u)}")) for u in table["responsible_id"]],
+        [names.get(u, names.get(int(u), unknown_label(u))) for u in table["responsible_id"]],
     )
     table.insert(2, "status", [status_labels.get(int(c), str(c)) for c in table["status_code"]])
     table = table.astype(

@@ -4,6 +4,14 @@ Forward (``label_series``): a typed column -> a categorical of labels, in the or
 Backward (``code_for``): a label (or a code) -> the code the API expects, resolved inside the
 right pipeline for deal stages; unknown or ambiguous labels raise :class:`LabelError`.
 
+The one API for single values is :func:`code_to_label` / :func:`label_to_code`; widgets, reports
+and the display formatter use it (or the column functions built on it) and nothing else.
+
+**Unknown values** (a code the dictionary does not list: a deleted stage, a user who left, an
+id from another portal) show as ``#<code>`` (``#42``, ``#C9:NEW``): never mistaken for a label, and
+the code stays readable. This is the only fallback, for every labelled column and for users
+without a name.
+
 Deal stage labels are qualified with the pipeline name (``"Sales: New"``) when the portal has
 more than one pipeline, because stage names repeat across pipelines; ``code_for`` also accepts
 the plain stage name together with the row's pipeline id.
@@ -27,7 +35,17 @@ import pandas as pd
 from ..errors import BadValue
 from .specs import ColumnSpec
 
-__all__ = ["LABELLED_KINDS", "LabelError", "code_for", "label_map", "label_series", "unique_labels"]
+__all__ = [
+    "LABELLED_KINDS",
+    "LabelError",
+    "code_for",
+    "code_to_label",
+    "label_map",
+    "label_series",
+    "label_to_code",
+    "unique_labels",
+    "unknown_label",
+]
 
 LABELLED_KINDS = {"category", "currency_of", "user"}
 
@@ -48,6 +66,56 @@ def unique_labels(spec: ColumnSpec) -> tuple[str, ...]:
     )
 
 
+def unknown_label(code: Any) -> str:
+    """How a code without a label is shown: ``#<code>`` (the one documented fallback).
+
+    Example::
+
+        >>> unknown_label(42)
+        '#42'
+    """
+    if isinstance(code, np.generic):
+        code = code.item()
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
+    return f"#{code}"
+
+
+def code_to_label(spec: ColumnSpec, code: Any) -> str:
+    """The dictionary's label of one code of ``spec``'s column (``"3"`` and ``3.0`` find the
+    integer code 3); :func:`unknown_label` (``#<code>``) when the dictionary does not list it.
+    A label two codes share is returned as is (the row's pipeline tells them apart); to get a
+    code back from such a label, :func:`label_to_code` needs the pipeline.
+
+    Example::
+
+        >>> code_to_label(specs["STAGE_ID"], "WON")
+        'General: Deal successful'
+        >>> code_to_label(specs["ASSIGNED_BY_ID"], 999)
+        '#999'
+    """
+    if isinstance(code, np.generic):
+        code = code.item()
+    cats = spec.categories or ()
+    names = spec.labels or tuple(str(c) for c in cats)
+    for cat, name in zip(cats, names, strict=False):
+        if _same_code(cat, code):
+            return str(name)
+    return unknown_label(code)
+
+
+def label_to_code(spec: ColumnSpec, value: Any, *, pipeline: Any = None) -> Any:
+    """A label (or a code) of ``spec``'s column -> the code the API expects; the inverse of
+    :func:`code_to_label` (see :func:`code_for` for the matching rules and errors).
+
+    Example::
+
+        >>> label_to_code(specs["STAGE_ID"], "Won", pipeline=1)
+        'C1:WON'
+    """
+    return code_for(spec, value, pipeline=pipeline)
+
+
 def label_map(spec: ColumnSpec) -> dict[str, Any]:
     """Label -> code for one column (unique labels, see :func:`unique_labels`)."""
     return dict(zip(unique_labels(spec), spec.categories or (), strict=False))
@@ -59,13 +127,13 @@ def _label_categorical(values: pd.Series, spec: ColumnSpec) -> pd.Categorical:
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = list(values.cat.categories)
         known = dict(zip(codes, names, strict=False))
-        renamed = [known.get(c, str(c)) for c in cats]
-        if len(set(renamed)) != len(renamed):  # an unknown code equal to some label
-            renamed = [known.get(c, f"{c} (?)") for c in cats]
+        renamed = [known.get(c, unknown_label(c)) for c in cats]
+        if len(set(renamed)) != len(renamed):  # an unknown code whose fallback equals a label
+            renamed = [known.get(c, f"{unknown_label(c)} (?)") for c in cats]
         return values.cat.rename_categories(renamed).array
     present = [v for v in pd.unique(values.dropna()) if v not in set(codes)]
     all_codes = codes + present
-    all_names = names + [f"#{v}" for v in present]
+    all_names = names + [unknown_label(v) for v in present]
     cat = pd.Categorical(values.astype(object).where(values.notna(), None), categories=all_codes)
     return cat.rename_categories(all_names)
 

@@ -2,7 +2,9 @@
 
 Every control has ``.widget`` (what is displayed), ``.active`` (does it filter anything),
 ``.mask(series)`` (rows kept locally) and ``.server()`` (the Bitrix filter keys doing the same
-on the portal).
+on the portal). ``server()`` holds codes and Python values (``True``, timestamps, ids): the
+client's filter encoder (:func:`bitrix_frames.schema.encode_filter`) turns them into what the API
+expects, as for any filter a user writes.
 
 Example::
 
@@ -108,17 +110,13 @@ class ChoiceControl(Control):
     def mask(self, series: pd.Series) -> pd.Series:
         if not self.active:
             return pd.Series(True, index=series.index)
-        values = list(self.widget.value)
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            return series.isin(values).fillna(False).astype(bool)
-        return series.isin(values).fillna(False).astype(bool)
+        return series.isin(list(self.widget.value)).fillna(False).astype(bool)
 
     def server(self) -> dict[str, Any]:
         if not self.active:
             return {}
-        values = [v.item() if hasattr(v, "item") else v for v in self.widget.value]
         key = f"@{self.info.field}" if self.dialect == "crm" else self.info.field
-        return {key: values}
+        return {key: list(self.widget.value)}
 
 
 def _series_tz(series: pd.Series) -> Any:
@@ -158,16 +156,13 @@ class DateRangeControl(Control):
             keep &= (values < upper).fillna(False).astype(bool)
         return keep
 
-    def _text(self, day: dt.date) -> str:
-        # tz-aware columns: the instant at local midnight; naive (date) columns: the date itself
-        return self._bound(day).isoformat() if self.tz is not None else day.isoformat()
-
     def server(self) -> dict[str, Any]:
+        # tz-aware columns: the instant at midnight in the column's zone; dates: that date
         out: dict[str, Any] = {}
         if self.start.value is not None:
-            out[f">={self.info.field}"] = self._text(self.start.value)
+            out[f">={self.info.field}"] = self._bound(self.start.value)
         if self.end.value is not None:
-            out[f"<{self.info.field}"] = self._text(self.end.value + dt.timedelta(days=1))
+            out[f"<{self.info.field}"] = self._bound(self.end.value + dt.timedelta(days=1))
         return out
 
 
@@ -303,7 +298,7 @@ class BoolControl(Control):
     def server(self) -> dict[str, Any]:
         if not self.active:
             return {}
-        return {self.info.field: "Y" if self.widget.value else "N"}
+        return {self.info.field: bool(self.widget.value)}
 
 
 def make_control(info: ColumnInfo, series: pd.Series, dialect: str = "crm") -> Control:

@@ -1,4 +1,5 @@
-"""Decide, from a frame's dtypes and field metadata, which filter control each column gets.
+"""Decide, from a frame's dtypes and its :class:`~bitrix_frames.schema.ColumnSpec`, which filter
+control each column gets.
 
 Example::
 
@@ -16,7 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from bitrix_frames.reports.labels import caption, field_info, label_map, user_names
+from bitrix_frames.display import column_specs
+from bitrix_frames.reports.labels import caption, label_map, user_names
+from bitrix_frames.schema.specs import ColumnSpec
 
 __all__ = ["ColumnInfo", "PRIORITY", "describe", "server_field"]
 
@@ -79,18 +82,16 @@ class ColumnInfo:
     labels: tuple[tuple[Any, str], ...] = ()  # (code, plain label)
 
 
-def server_field(col: str, info: Mapping[str, Any] | None = None) -> str:
-    """The Bitrix field code to filter on for a column (``responsibleId`` -> ``RESPONSIBLE_ID``).
+def server_field(col: str, spec: ColumnSpec | None = None) -> str:
+    """The Bitrix field code to filter on for a column: its spec's name (the filter key), else the
+    column name in UPPER_SNAKE (``responsibleId`` -> ``RESPONSIBLE_ID``).
 
     Example::
 
         server_field("createdDate")   # "CREATED_DATE"
     """
-    info = info or {}
-    for key in ("upperName", "code", "field_code", "bitrix_name"):
-        value = info.get(key)
-        if isinstance(value, str) and value:
-            return value
+    if spec is not None and spec.name and not spec.derived_from:
+        return spec.name
     if col.isupper() or not re.search(r"[a-z]", col):
         return col
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", col).upper()
@@ -122,8 +123,9 @@ def _kind(series: pd.Series, ftype: str | None, col: str, users: Mapping[int, st
 
 def _pipeline_names(df: pd.DataFrame, col: str, codes: list[Any]) -> dict[Any, str]:
     """Stage code -> pipeline name, when the stage metadata knows each stage's pipeline."""
-    spec = field_info(df).get(col, {})
-    cats, pipes = spec.get("categories"), spec.get("pipelines")
+    spec = column_specs(df).get(col)
+    cats = spec.categories if spec is not None else None
+    pipes = spec.pipelines if spec is not None else None
     if not cats or not pipes or len(cats) != len(pipes):
         return {}
     names = label_map(df, "CATEGORY_ID") if "CATEGORY_ID" in df.columns else {}
@@ -180,7 +182,7 @@ def describe(
     """
     labels = dict(labels or {})
     names = user_names(users)
-    infos = field_info(df)
+    specs = column_specs(df)
     if columns is None:
         chosen = [c for c in PRIORITY if c in df.columns][:limit]
         if not chosen:
@@ -191,15 +193,15 @@ def describe(
         chosen = [c for c in columns if c in df.columns]
     out: list[ColumnInfo] = []
     for col in chosen:
-        info = infos.get(col, {})
-        ftype = info.get("type")
+        spec = specs.get(col)
+        ftype = spec.type if spec is not None else None
         extra = dict(labels.get(col, {}))
         is_user = ftype in {"user", "employee"} or bool(_USER_HINT.search(col))
         if is_user and names:
             for uid in df[col].dropna().unique().tolist():
                 if int(uid) in names:
                     extra.setdefault(uid, names[int(uid)])
-        kind = _kind(df[col], ftype if isinstance(ftype, str) else None, col, names)
+        kind = _kind(df[col], ftype, col, names)
         if kind is None:
             continue
         if kind == "choice" and df[col].dropna().map(lambda v: isinstance(v, list)).any():
@@ -210,7 +212,7 @@ def describe(
                 name=col,
                 kind=kind,
                 caption=caption(df, col),
-                field=server_field(col, info),
+                field=server_field(col, spec),
                 options=options,
                 labels=plain,
             )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as widgets
@@ -22,10 +23,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Image, display
 
+from bitrix_frames.display import column_specs
 from bitrix_frames.entities import Entity, entity
 from bitrix_frames.reports.labels import caption, entity_of, labelled
+from bitrix_frames.schema.specs import ColumnSpec
+from bitrix_frames.schema.to_api import encode_filter
 from bitrix_frames.widgets.controls import Control, make_control
 from bitrix_frames.widgets.meta import describe
+from bitrix_frames.widgets.table import bundle_html, table_html
 
 __all__ = ["FilterPanel", "filter_panel"]
 
@@ -47,7 +52,9 @@ class FilterPanel:
         labels: extra ``{column: {code: label}}``.
         users: a users frame or ``{id: name}`` to label user-id columns.
         chart: a choice column to chart counts by (``True``: the first one; ``None``: no chart).
-        head: rows shown in the table.
+        head: rows per page of the table (it sorts, searches and pages through every kept row).
+        tz: time zone of the table's datetimes (default: the portal's, see
+            :func:`bitrix_frames.display.portal_tz`).
 
     Example::
 
@@ -65,10 +72,13 @@ class FilterPanel:
         users: pd.DataFrame | Mapping[Any, str] | None = None,
         chart: str | bool | None = None,
         head: int = 10,
+        tz: Any = None,
     ) -> None:
         self.df = df
         self.entity = entity_of(df)
         self.head = head
+        self.tz = tz
+        self.specs = column_specs(df)
         ent = _registered(self.entity)
         dialect = ent.filter_dialect if ent is not None else "crm"
         self.columns = describe(df, columns, labels=labels, users=users)
@@ -86,6 +96,9 @@ class FilterPanel:
             chart = choice_cols[0] if choice_cols else None
         self.chart_column: str | None = chart if isinstance(chart, str) else None
         self.count = widgets.HTML()
+        # the table library, once: tables re-rendered on every change then stay small
+        self.bundle = widgets.Output(layout=widgets.Layout(height="0px", overflow="hidden"))
+        self.bundle.append_display_data(HTML(bundle_html()))
         self.table = widgets.Output()
         self.chart = widgets.Output()
         reset = widgets.Button(description="Reset", icon="undo")
@@ -102,6 +115,7 @@ class FilterPanel:
                     ),
                 ),
                 widgets.HBox([self.count, reset]),
+                self.bundle,
                 self.table,
                 self.chart,
             ]
@@ -127,6 +141,9 @@ class FilterPanel:
     def server_filter(self) -> dict[str, Any]:
         """The Bitrix ``filter`` equivalent to the current selection, to reload with.
 
+        The controls give codes and values; the client's filter encoder
+        (:func:`bitrix_frames.schema.encode_filter`) makes them API values, as a load would.
+
         Example::
 
             portal.deals(filter=panel.server_filter())
@@ -134,7 +151,9 @@ class FilterPanel:
         out: dict[str, Any] = {}
         for ctl in self.controls.values():
             out.update(ctl.server())
-        return out
+        if self.entity is None or not self.specs or _registered(self.entity) is None:
+            return out  # a frame without metadata: nothing to encode against
+        return encode_filter(self.entity, self.specs, out)
 
     def reload(self, portal: Any, **kwargs: Any) -> pd.DataFrame:
         """Load the same rows from the portal with :meth:`server_filter` (server-side).
@@ -174,6 +193,27 @@ class FilterPanel:
             out[name] = labelled(frame, name, extra)
         return out
 
+    def _table_specs(self) -> dict[str, ColumnSpec]:
+        """The frame's specs, plus the labels given to the panel (``labels=``, ``users=``)."""
+        specs = dict(self.specs)
+        for name, extra in self._extra_labels.items():
+            spec = specs.get(name)
+            if spec is None or not extra:
+                continue
+            cats = tuple(spec.categories or ())
+            added = tuple(c for c in extra if c not in set(cats))
+            own = dict(zip(cats, spec.labels or (), strict=False))
+            codes = cats + added
+            specs[name] = replace(
+                spec,
+                kind=spec.kind if spec.kind in ("category", "user", "currency_of") else "category",
+                categories=codes,
+                labels=tuple(str(extra.get(c, own.get(c, c))) for c in codes),
+                pipelines=spec.pipelines if not added else None,
+                short_labels=spec.short_labels if not added else None,
+            )
+        return specs
+
     def _shown_columns(self) -> list[str]:
         first = [c for c in ("TITLE", "NAME", "LAST_NAME") if c in self.df.columns]
         return first + [c for c in self.controls if c not in first]
@@ -182,11 +222,12 @@ class FilterPanel:
         """Recompute the count, the table and the chart from the current control values."""
         kept = self.value
         self.count.value = f"<b>{len(kept):,}</b> of {len(self.df):,} rows"
-        shown = self.labelled(kept.head(self.head))[self._shown_columns()]
-        shown = shown.rename(columns=self._captions)
+        shown = kept[self._shown_columns()]
         # append_display_data works with and without a kernel (and survives HTML embedding)
         self.table.outputs = ()
-        self.table.append_display_data(HTML(shown.to_html(na_rep="")))
+        self.table.append_display_data(
+            HTML(table_html(shown, self._table_specs(), tz=self.tz, page_length=self.head))
+        )
         if self.chart_column:
             self.chart.outputs = ()
             self.chart.append_display_data(Image(data=self._chart_png(kept), format="png"))

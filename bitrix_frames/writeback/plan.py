@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from ..contract import BitrixClient
+from ..display import format_value
 from ..encoding import batch_would_rewrite
 from ..entities import entity as _entity
 from ..progress import Bar
@@ -154,8 +155,12 @@ class Plan:
         *,
         conflict_check: bool,
         check_added: bool = True,
+        specs: Mapping[str, ColumnSpec] | None = None,
+        tz: str | None = None,
     ) -> None:
         self.client = client
+        self.specs = dict(specs or {})
+        self.tz = tz  # the portal's UTC offset, to show times as the frame's loader saw them
         self.check_added = check_added
         self.recipe = recipe
         self.operations = operations
@@ -212,8 +217,32 @@ class Plan:
         )
         return (
             f"<div><b>Plan for {html.escape(self.entity)}</b> (nothing sent yet)"
-            f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{note}</div>"
+            f"<table><tr>{heads}</tr><tr>{cells}</tr></table>{note}"
+            f"{self._changes_html()}</div>"
         )
+
+    def _changes_html(self, limit: int = 20) -> str:
+        """The first changed cells as a person reads them (labels, amounts, local minutes)."""
+        changes = self.changes
+        if changes.empty:
+            return ""
+        rows = []
+        for ident, op, field, old, new in changes.head(limit).itertuples(index=False):
+            spec = self.specs.get(field) if isinstance(field, str) else None
+            title = spec.title if spec is not None and spec.title else (field or "")
+            cells = (
+                ident,
+                op,
+                title,
+                format_value(old, spec, tz=self.tz),
+                format_value(new, spec, tz=self.tz),
+            )
+            rows.append("".join(f"<td>{html.escape(str(c))}</td>" for c in cells))
+        more = len(changes) - limit
+        tail = f"<p>{more:,} more changed cells: see <code>.changes</code>.</p>" if more > 0 else ""
+        head = "".join(f"<th>{h}</th>" for h in ("id", "op", "field", "old", "new"))
+        body = "".join(f"<tr>{r}</tr>" for r in rows)
+        return f"<table class='bf-changes'><tr>{head}</tr>{body}</table>{tail}"
 
     def apply(
         self,
@@ -331,6 +360,8 @@ def plan(
         fp,
         conflict_check=bool(stamps),
         check_added=not repeat_adds,
+        specs=specs,
+        tz=meta_before.get("utc_offset"),
     )
 
 

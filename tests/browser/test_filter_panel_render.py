@@ -1,7 +1,12 @@
-"""A real browser renders a filter panel of sandbox deals: the controls show labels, not ids."""
+"""A real browser renders a filter panel of sandbox deals: the controls show labels, not ids; the
+table shows formatted cells (amounts with separators and currency, local minutes, Yes/No) and
+sorts by value.
+
+``BITRIX_FRAMES_SCREENSHOT=docs/img/panel.png`` keeps the screenshot (the one in the docs)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -59,12 +64,55 @@ def test_panel_renders_with_labels(panel, html_manager_dist, serve_dir, browser)
     assert f"{len(panel.value)} of {len(panel.df)} rows" in body
     amount = panel.controls["OPPORTUNITY"].widget
     assert f"{amount.min:,.2f} – {amount.max:,.2f}" in body and "NaN" not in body
-    table = browser.find_element(By.CSS_SELECTOR, "table.dataframe").text
-    assert "Renewals" in table and "C2:" not in table
-    assert "Deal Stage" in table and "STAGE_ID" not in table  # captions as headers
+    table = browser.find_element(By.CSS_SELECTOR, "table.dataTable")
+    heads = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert "Deal Stage" in heads and "STAGE_ID" not in heads  # captions as headers
+    assert "Renewals" in table.text and "C2:" not in table.text
     imgs = browser.find_elements(By.CSS_SELECTOR, ".widget-output img")
     assert imgs and browser.execute_script("return arguments[0].naturalWidth", imgs[0]) > 100
+
+    rows = _rows(table, heads)
+    assert len(rows) == 10 and len(panel.value) > 10  # paged
+    amounts = [r["Amount"] for r in rows if r["Amount"]]
+    assert amounts and all(re.fullmatch(r"\d{1,3}(,\d{3})*\.\d{2} [A-Z]{3}", a) for a in amounts)
+    assert any("," in a for a in amounts), "no thousands separator"
+    created = [r["Creation Date"] for r in rows]
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", c) for c in created)  # no seconds
+    # in the portal's zone (the sandbox runs at UTC+03:00), the frame itself untouched (UTC)
+    first = panel.df.loc[int(rows[0]["ID"]), "DATE_CREATE"]
+    assert str(first.tz) == "UTC"
+    assert created[0] == first.tz_convert("+03:00").strftime("%Y-%m-%d %H:%M")
+    assert {r["Closed"] for r in rows} <= {"Yes", "No"} and "True" not in table.text
+
+    before = [r["ID"] for r in rows]
+    header = table.find_elements(By.CSS_SELECTOR, "thead th")[heads.index("Amount")]
+    header.click()
+    WebDriverWait(browser, 30).until(lambda d: [r["ID"] for r in _rows(table, heads)] != before)
+    up = [_amount(r["Amount"]) for r in _rows(table, heads)]
+    assert up == sorted(up)
+    header.click()
+    WebDriverWait(browser, 30).until(lambda d: _amount(_rows(table, heads)[0]["Amount"]) > up[0])
+    down = [_amount(r["Amount"]) for r in _rows(table, heads)]
+    assert down == sorted(down, reverse=True)
+    kept = panel.value["OPPORTUNITY"].dropna()
+    assert down[0] == pytest.approx(float(kept.max()))  # sorted over every row, not one page
 
     shot = Path(root) / "panel.png"
     browser.save_screenshot(str(shot))
     assert shot.read_bytes().startswith(b"\x89PNG")
+    if os.environ.get("BITRIX_FRAMES_SCREENSHOT"):
+        shutil.copyfile(shot, os.environ["BITRIX_FRAMES_SCREENSHOT"])
+
+
+def _rows(table, heads: list[str]) -> list[dict[str, str]]:
+    from selenium.webdriver.common.by import By
+
+    out = []
+    for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
+        cells = [td.text for td in tr.find_elements(By.CSS_SELECTOR, "td")]
+        out.append(dict(zip(heads, cells, strict=True)))
+    return out
+
+
+def _amount(text: str) -> float:
+    return float(text.split()[0].replace(",", "")) if text else float("-inf")

@@ -53,6 +53,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     # metadata.py (the per-client cache of field metadata -> ColumnSpecs) needs only entities and
     # schema, and the write-back reads it: it belongs to the schema layer wherever its file sits.
     ("schema", {"schema", "metadata"}),
+    # display.py: how values read to a person (ColumnSpec -> text), for plans, widgets, reports
+    ("display", {"display"}),
     ("writeback", {"writeback"}),
     ("frames", {"portal", "frames", "accessor", "cache", "datasets"}),
     ("presentation", {"widgets", "reports"}),
