@@ -58,6 +58,13 @@ def method_pages() -> dict[str, str]:
         out[f"user.{name}"] = f"api-reference/user/user-{name}.md"
     out["department.get"] = "api-reference/departments/department-get.md"
     out["batch"] = "settings/how-to-call-rest-api/batch.md"
+    for verb in ("fields", "add", "get", "list", "update", "delete"):
+        out[f"crm.item.{verb}"] = f"api-reference/crm/universal/crm-item-{verb}.md"
+    for name in ("list", "get", "fields", "get-by-entity-type-id"):
+        method = "getByEntityTypeId" if name == "get-by-entity-type-id" else name
+        out[f"crm.type.{method}"] = (
+            f"api-reference/crm/universal/user-defined-object-types/crm-type-{name}.md"
+        )
     return out
 
 

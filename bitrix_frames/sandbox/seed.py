@@ -14,13 +14,15 @@ from . import methods  # noqa: F401  (registers every method table)
 from .config import SandboxConfig
 from .seed_crm import seed_crm
 from .seed_dicts import seed_dicts
+from .seed_items import seed_items
 from .seed_tasks import seed_tasks
 from .seed_users import seed_users
 from .store import SCHEMAS, Store
 
 
 def seed_portal(store: Store, config: SandboxConfig) -> None:
-    """Users -> dictionaries -> CRM -> tasks, all from one ``random.Random(config.seed)``."""
+    """Users -> dictionaries -> CRM -> tasks from one ``random.Random(config.seed)``, then the
+    smart processes from their own stream."""
     with store.lock:  # a Store created before every module was imported lacks some tables
         for ddl in SCHEMAS:
             store.db.executescript(ddl)
@@ -29,3 +31,6 @@ def seed_portal(store: Store, config: SandboxConfig) -> None:
     seed_dicts(store, config, rng)
     ids = seed_crm(store, config, rng, user_ids)
     seed_tasks(store, config, rng, user_ids, ids["deal"])
+    seed_items(
+        store, config, user_ids
+    )  # its own random stream: the streams above stay as they were

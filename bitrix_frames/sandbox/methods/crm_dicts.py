@@ -19,7 +19,9 @@ from typing import Any
 from .. import seed_dicts  # noqa: F401  (registers the dictionary tables)
 from ..api import ApiError, Call, Page, method
 from ..filters import Column, order_clause, where_clause
+from ..store import Store
 from ..values import fmt_datetime
+from .crm_item_model import type_row
 
 # --- shared helpers (also used by users.py and tasks.py) ----------------------------------------
 
@@ -199,7 +201,32 @@ def status_entity_types(call: Call, params: dict) -> list[dict]:
         }
     )
     out.append({"ID": "HONORIFIC", "NAME": _ENTITY_NAMES["HONORIFIC"]})
+    out += _smart_process_stage_types(call)
     return out
+
+
+def _smart_process_stage_types(call: Call) -> list[dict]:
+    """One ``DYNAMIC_<entityTypeId>_STAGE_<cat>`` entry per smart-process pipeline (docs sample)."""
+    rows = call.store.query(
+        "SELECT c.*, t.title FROM crm_category c JOIN crm_type t"
+        " ON t.entity_type_id = c.entity_type_id ORDER BY c.entity_type_id, c.sort, c.id"
+    )
+    return [
+        {
+            "ID": f"DYNAMIC_{r['entity_type_id']}_STAGE_{r['id']}",
+            "NAME": f"{r['title']} ({r['name']})",
+            "SEMANTIC_INFO": [],
+            "PREFIX": f"DT{r['entity_type_id']}_{r['id']}",
+            "FIELD_ATTRIBUTE_SCOPE": f"category_{r['id']}",
+            "ENTITY_TYPE_ID": r["entity_type_id"],
+            "IS_ENABLED": True,
+            "CATEGORY_ID": r["id"],
+            "CATEGORY_NAME": r["name"],
+            "CATEGORY_SORT": r["sort"],
+            "IS_DEFAULT_CATEGORY": r["is_default"] == "Y",
+        }
+        for r in rows
+    ]
 
 
 # --- crm.category.* -------------------------------------------------------------------------------
@@ -213,7 +240,7 @@ _CATEGORY_COLUMNS = {
 }
 
 
-def _entity_type(params: dict) -> int:
+def _entity_type(params: dict, store: Store) -> int:
     raw = params.get("entityTypeId")
     if raw is None or raw == "":
         raise ApiError("Could not find value for parameter {entityTypeId}", "100")
@@ -221,7 +248,7 @@ def _entity_type(params: dict) -> int:
         value = int(raw)
     except (TypeError, ValueError):
         value = 0
-    if value != 2:
+    if value != 2 and type_row(store, value) is None:
         raise ApiError("Smart process not found", "NOT_FOUND")
     return value
 
@@ -244,7 +271,7 @@ def category_row(row: sqlite3.Row) -> dict:
 @method("crm.category.list")
 def category_list(call: Call, params: dict) -> Page:
     """``crm.category.list`` (``entityTypeId`` 2 only): ``{"categories": [...]}`` + total."""
-    etype = _entity_type(params)
+    etype = _entity_type(params, call.store)
     flt = params.get("filter") or {}
     order = params.get("order") or {}
     if not isinstance(flt, dict) or not isinstance(order, dict):
@@ -263,7 +290,7 @@ def category_list(call: Call, params: dict) -> Page:
 @method("crm.category.get")
 def category_get(call: Call, params: dict) -> dict:
     """``crm.category.get`` (``entityTypeId``, ``id``) -> ``{"category": {...}}``."""
-    etype = _entity_type(params)
+    etype = _entity_type(params, call.store)
     raw = params.get("id")
     if raw is None or raw == "":
         raise ApiError("Could not find value for parameter {id}", "100")
