@@ -15,6 +15,7 @@ from .config import SandboxConfig
 from .seed_crm import seed_crm
 from .seed_dicts import seed_dicts
 from .seed_items import seed_items
+from .seed_products import seed_products
 from .seed_tasks import seed_tasks
 from .seed_users import seed_users
 from .store import SCHEMAS, Store
@@ -22,7 +23,8 @@ from .store import SCHEMAS, Store
 
 def seed_portal(store: Store, config: SandboxConfig) -> None:
     """Users -> dictionaries -> CRM -> tasks from one ``random.Random(config.seed)``, then the
-    smart processes from their own stream."""
+    smart processes and the product catalogue and rows, each from its own stream (the records
+    above stay as they were)."""
     with store.lock:  # a Store created before every module was imported lacks some tables
         for ddl in SCHEMAS:
             store.db.executescript(ddl)
@@ -34,3 +36,4 @@ def seed_portal(store: Store, config: SandboxConfig) -> None:
     seed_items(
         store, config, user_ids
     )  # its own random stream: the streams above stay as they were
+    seed_products(store, config, ids, user_ids)
