@@ -12,6 +12,7 @@ import random
 
 from . import methods  # noqa: F401  (registers every method table)
 from .config import SandboxConfig
+from .seed_activities import seed_activities
 from .seed_crm import seed_crm
 from .seed_dicts import seed_dicts
 from .seed_items import seed_items
@@ -23,8 +24,8 @@ from .store import SCHEMAS, Store
 
 def seed_portal(store: Store, config: SandboxConfig) -> None:
     """Users -> dictionaries -> CRM -> tasks from one ``random.Random(config.seed)``, then the
-    smart processes and the product catalogue and rows, each from its own stream (the records
-    above stay as they were)."""
+    smart processes, the product catalogue and rows, and the activities, each from its own
+    stream (the records above stay as they were)."""
     with store.lock:  # a Store created before every module was imported lacks some tables
         for ddl in SCHEMAS:
             store.db.executescript(ddl)
@@ -35,5 +36,6 @@ def seed_portal(store: Store, config: SandboxConfig) -> None:
     seed_tasks(store, config, rng, user_ids, ids["deal"])
     seed_items(
         store, config, user_ids
-    )  # its own random stream: the streams above stay as they were
+    )  # own streams from here: the records above stay as they were
     seed_products(store, config, ids, user_ids)
+    seed_activities(store, config, user_ids)

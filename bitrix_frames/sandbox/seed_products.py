@@ -18,6 +18,8 @@ Example::
 from __future__ import annotations
 
 import random
+import sqlite3
+from functools import lru_cache
 
 from .config import SandboxConfig
 from .products import MEASURES, ROW_COLUMNS, amount_cents, price_row, row_for_amount, tax_cents
@@ -30,7 +32,7 @@ _VAT = [None, 0.0, 10.0, 20.0]
 
 
 def _catalogue(rng: random.Random, base: str, now_ts: int, users: list[int]) -> list[dict]:
-    products = []
+    products: list[dict] = []
     names = [(n, 1) for n in _GOODS] + [(n, 7) for n in _SERVICES]
     for pid, (name, ptype) in enumerate(names, start=1):
         for variant in ("", " Pro") if pid % 2 else ("",):
@@ -70,23 +72,28 @@ def _rates(store: Store) -> tuple[dict[str, float], str]:
     return {r[0]: (r[1] or 1.0) / (r[2] or 1) for r in rows}, base
 
 
+@lru_cache(maxsize=4096)
+def _unit(price: float, rate: float | None, tax_included: bool, discount: float) -> tuple:
+    """One unit of a catalogue product at a discount: (row items, amount in cents)."""
+    netto = price / (1 + (rate or 0) / 100) if tax_included else price
+    row = price_row(netto=netto, quantity=1, discount_rate=discount, tax_rate=rate,
+                    tax_included=tax_included)  # fmt: skip
+    return tuple(row.items()), amount_cents(row)
+
+
 def _free_rows(rng: random.Random, products: list[dict], budget_cents: int, n: int) -> list[dict]:
     """Up to ``n`` catalogue rows whose amounts stay within ``budget_cents``."""
     rows = []
     for _ in range(n):
         product = rng.choice(products)
-        tax_included = product["VAT_INCLUDED"] == "Y"
-        rate = product["TAX_RATE"]
-        netto = product["PRICE"] / (1 + (rate or 0) / 100) if tax_included else product["PRICE"]
         discount = rng.choice((0.0, 0.0, 0.0, 5.0, 10.0, 15.0))
-        row = price_row(netto=netto, quantity=1, discount_rate=discount, tax_rate=rate,
-                        tax_included=tax_included)  # fmt: skip
-        unit = amount_cents(row)
+        items, unit = _unit(product["PRICE"], product["TAX_RATE"],
+                            product["VAT_INCLUDED"] == "Y", discount)  # fmt: skip
         most = budget_cents // unit if unit else 0
         if most < 1:
             continue
-        quantity = rng.randint(1, min(most, 10))
-        row["QUANTITY"] = float(quantity)
+        row = dict(items)
+        row["QUANTITY"] = float(rng.randint(1, min(most, 10)))
         budget_cents -= amount_cents(row)
         rows.append(_with_product(row, product, customized="N"))
     return rows
@@ -141,7 +148,7 @@ def seed_products(
         if cents > 0 and rng.random() < 0.2:
             owners.append(("L", lead_id, currency, _rows_for(rng, products, cents)))
     base_rate = rates.get(base, 1.0)
-    table = []
+    table: list[tuple] = []
     for owner_type, owner_id, currency, rows in owners:
         factor = rates.get(currency, base_rate) / base_rate
         for sort, row in enumerate(rows, start=1):
@@ -158,17 +165,20 @@ def seed_products(
             table.append(tuple(row.get(c) for c in ROW_COLUMNS))
     product_cols = list(products[0]) if products else []
     with store.transaction() as db:
-        db.executemany(
+        insert = sqlite3.Connection.executemany  # our own ints: no need for the store's clamping
+        insert(
+            db,
             f"INSERT INTO crm_product ({', '.join(product_cols)}) "
             f"VALUES ({', '.join('?' * len(product_cols))})",
             [tuple(p[c] for c in product_cols) for p in products],
         )
-        db.executemany(
+        insert(
+            db,
             f"INSERT INTO crm_product_row ({', '.join(ROW_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(ROW_COLUMNS))})",
             table,
         )
-        db.executemany('UPDATE crm_deal SET "TAX_VALUE" = ? WHERE "ID" = ?', taxes)
+        insert(db, 'UPDATE crm_deal SET "TAX_VALUE" = ? WHERE "ID" = ?', taxes)
         for name, count in (("crm_product", len(products)), ("crm_product_row", len(table))):
             db.execute(
                 "INSERT INTO sequence (name, value) VALUES (?, ?) "

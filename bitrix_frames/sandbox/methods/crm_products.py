@@ -126,7 +126,11 @@ def _check_filter(filt: dict) -> None:
         if missing:
             raise ApiError("Argument '=ownerId' is required", "REQUIRED_ARG_MISSING")
     for key, value in filt.items():
-        if ("<" in key or ">" in key) and "><" not in key and not isinstance(value, (str, int, float)):
+        if (
+            ("<" in key or ">" in key)
+            and "><" not in key
+            and not isinstance(value, (str, int, float))
+        ):
             raise ApiError(
                 f"Value for filter key '{key}' should be either string or number",
                 "INVALID_ARG_VALUE",
