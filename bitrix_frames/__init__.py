@@ -22,10 +22,9 @@ __all__ = ["BitrixError", "Portal", "connect", "__version__"]
 
 def __getattr__(name: str) -> Any:
     # The client layer (requests, pandas) loads on first use, so `import bitrix_frames.sandbox`
-    # stays light; loading it also registers the ``df.bitrix`` accessor.
+    # stays light; loading the portal also registers the ``df.bitrix`` accessor.
     if name in ("Portal", "connect"):
-        from . import accessor, portal
+        from . import portal
 
-        del accessor  # imported for its registration of df.bitrix
         return getattr(portal, name)
     raise AttributeError(f"module 'bitrix_frames' has no attribute {name!r}")

@@ -20,10 +20,13 @@ from typing import Any
 
 import pandas as pd
 
+from .cache import refresh_frame
 from .contract import BitrixClient
 from .errors import ValidationError
+from .frames import client_for, load, specs_frame
 from .schema.labels import LABELLED_KINDS, code_for, label_map, label_series
 from .schema.specs import ColumnSpec, spec_from_dict
+from .writeback import plan as plan_write
 
 __all__ = ["BitrixAccessor"]
 
@@ -70,8 +73,6 @@ class BitrixAccessor:
     @property
     def fields(self) -> pd.DataFrame:
         """Field metadata of the frame's columns, one row per column (as ``portal.fields``)."""
-        from .frames import specs_frame
-
         return specs_frame(self.specs.values())
 
     def _spec(self, column: str) -> ColumnSpec:
@@ -173,15 +174,11 @@ class BitrixAccessor:
         """Reload with the same filter/select/order (``incremental``: only changed rows, see
         :func:`bitrix_frames.cache.refresh_frame`). ``client`` defaults to the Client that loaded
         the frame, if it is still alive."""
-        from .frames import client_for, load
-
         meta = self.meta
         client = client or client_for(meta.get("portal", ""))
         if client is None:
             raise ValidationError("refresh needs a client: df.bitrix.refresh(client)")
         if incremental:
-            from .cache import refresh_frame
-
             return refresh_frame(client, self._df)
         return load(
             client,
@@ -196,13 +193,10 @@ class BitrixAccessor:
         (nothing is sent until ``.apply()``): ``deals.bitrix.plan(edited).apply()``. ``client``
         defaults to the Client that loaded the frame; other keywords go to
         :func:`bitrix_frames.writeback.plan` (``allow_deletes`` ...)."""
-        from .frames import client_for
-        from .writeback import plan
-
         client = client or client_for(self.meta.get("portal", ""))
         if client is None:
             raise ValidationError("plan needs a client: df.bitrix.plan(after, client=...)")
         before = self.titles(reverse=True)
         if isinstance(after.attrs.get("bitrix"), dict) and after.attrs["bitrix"].get("titled"):
             after = after.bitrix.titles(reverse=True)
-        return plan(client, before, after, **kw)
+        return plan_write(client, before, after, **kw)

@@ -28,7 +28,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import accessor as _accessor  # noqa: F401  (registers df.bitrix)
 from .contract import BitrixClient
 from .entities import Entity
 from .entities import entity as _entity

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from . import accessor as _accessor  # noqa: F401  (registers df.bitrix for every Portal user)
 from .batch import BatchResult, Command
 from .client import Client
 

@@ -196,14 +196,10 @@ def test_no_import_cycle_at_module_level():
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-# Deferred imports (inside functions) that close a cycle: each is a knot to untie, none may be added.
-# The accessor reloads and plans through frames/cache, while frames imports the accessor to
-# register ``df.bitrix`` (the package root cannot: it must stay light for the sandbox).
-KNOWN_DEFERRED_CYCLE_EDGES = {
-    ("accessor", "cache"),
-    ("accessor", "frames"),
-    ("cache", "datasets"),
-}
+# Deferred imports (inside functions) that close a cycle: none. The accessor is the top of the
+# frames layer (it imports frames, cache and writeback; only the portal imports it, to register
+# ``df.bitrix``), so nothing below it reaches back up.
+KNOWN_DEFERRED_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def test_deferred_imports_close_no_new_cycle():
