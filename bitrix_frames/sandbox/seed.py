@@ -15,6 +15,7 @@ from .config import SandboxConfig
 from .seed_activities import seed_activities
 from .seed_crm import seed_crm
 from .seed_dicts import seed_dicts
+from .seed_history import seed_history
 from .seed_items import seed_items
 from .seed_products import seed_products
 from .seed_tasks import seed_tasks
@@ -24,8 +25,8 @@ from .store import SCHEMAS, Store
 
 def seed_portal(store: Store, config: SandboxConfig) -> None:
     """Users -> dictionaries -> CRM -> tasks from one ``random.Random(config.seed)``, then the
-    smart processes, the product catalogue and rows, and the activities, each from its own
-    stream (the records above stay as they were)."""
+    stage history of the deals and leads, the smart processes, the product catalogue and rows,
+    and the activities, each from its own stream (the records above stay as they were)."""
     with store.lock:  # a Store created before every module was imported lacks some tables
         for ddl in SCHEMAS:
             store.db.executescript(ddl)
@@ -33,6 +34,7 @@ def seed_portal(store: Store, config: SandboxConfig) -> None:
     user_ids = seed_users(store, config, rng)
     seed_dicts(store, config, rng)
     ids = seed_crm(store, config, rng, user_ids)
+    seed_history(store, config)
     seed_tasks(store, config, rng, user_ids, ids["deal"])
     seed_items(
         store, config, user_ids

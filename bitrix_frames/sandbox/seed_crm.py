@@ -187,6 +187,7 @@ def seed_crm(
         for name, e in ENTITIES.items()
     }
     links: list[tuple] = []
+    moves = random.Random(f"{config.seed}:moves")
 
     def pick(entity_id: str) -> str | None:
         codes = _dict_codes(store, entity_id)
@@ -277,7 +278,12 @@ def seed_crm(
         status, semantics = rng.choice(statuses)
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         user = rng.choice(users)
-        moved = min(now_ts, created + rng.randint(0, 60 * 86400)) if semantics else created
+        if semantics:
+            moved = min(now_ts, created + rng.randint(0, 60 * 86400))
+        elif status != statuses[0][0]:  # worked on since creation (own rng: seeds stay stable)
+            moved = min(now_ts, created + moves.randint(3600, 20 * 86400))
+        else:
+            moved = created
         row = stamp(created, user)
         row.update(
             ID=lid,
@@ -329,7 +335,7 @@ def seed_crm(
         if semantic:
             moved = created + rng.randint(86400, 90 * 86400)
             if moved > now_ts:
-                moved = now_ts - rng.randint(0, 86400)
+                moved = max(created, now_ts - rng.randint(0, 86400))
             closedate = dt.datetime.fromtimestamp(moved, tz).date()
         else:
             moved = created + rng.randint(0, 20 * 86400) if stage != stages[0][0] else created

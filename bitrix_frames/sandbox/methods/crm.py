@@ -37,6 +37,7 @@ from ..api import ApiError, Call, Page, method
 from ..crm_fields import ENTITIES, EntityDef
 from ..files import BadFile, file_object, parse_upload, save
 from ..filters import order_clause, where_clause
+from ..history import forget_owner, record_stage_change
 from ..listing import fetch_page
 from .crm_fm import has_flags, read_multifields, write_multifields
 from .crm_store import (
@@ -516,7 +517,31 @@ def _save(call: Call, entity: EntityDef, params: dict, row_id: int | None) -> in
                 f"INSERT INTO {entity.table} ({quoted}) VALUES ({', '.join('?' * len(names))})",
                 [cols[n] for n in names],
             )
+        _record_history(db, entity, row_id, cols, current, now)
     return row_id
+
+
+_HISTORY_TYPES = {"lead": (1, "STATUS_ID"), "deal": (2, "STAGE_ID")}
+
+
+def _record_history(
+    db: sqlite3.Connection,
+    entity: EntityDef,
+    row_id: int,
+    cols: dict,
+    current: sqlite3.Row | None,
+    now: int,
+) -> None:
+    """Creation and every stage move append to ``crm.stagehistory.list`` (a write that leaves
+    the stage as it was adds nothing)."""
+    spec = _HISTORY_TYPES.get(entity.name)
+    if spec is None or spec[1] not in cols:
+        return
+    type_id, key = spec
+    category = 0
+    if entity.name == "deal":
+        category = cols.get("CATEGORY_ID", current["CATEGORY_ID"] if current else 0) or 0
+    record_stage_change(db, type_id, row_id, category, cols[key], now)
 
 
 _DELETE_MISSING = {
@@ -533,6 +558,8 @@ def _delete(call: Call, entity: EntityDef, params: dict) -> bool:
         gone = db.execute(f'DELETE FROM {entity.table} WHERE "ID" = ?', (row_id,)).rowcount
         if not gone:
             raise ApiError(*_DELETE_MISSING[entity.name])
+        if entity.name in _HISTORY_TYPES:
+            forget_owner(db, _HISTORY_TYPES[entity.name][0], row_id)
         if entity.fm_code:
             db.execute(
                 "DELETE FROM crm_fm WHERE ENTITY = ? AND OWNER_ID = ?", (entity.fm_code, row_id)
