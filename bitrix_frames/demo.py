@@ -84,7 +84,7 @@ def run_demo(
 ) -> Path:
     """Load users, leads, contacts, companies, deals and tasks; write ``out_dir/index.html``.
 
-    The report holds the funnel, stage conversion, won/lost by month, revenue by responsible,
+    The report holds the funnel, win rate by responsible, won/lost by month, revenue by responsible,
     leads by source and tasks by status (figures as embedded PNG, tables below them), a summary
     table, ``funnel.png`` and one CSV per report table. Returns the path of ``index.html``.
     The webhook secret is never printed or written.
@@ -115,7 +115,7 @@ def run_demo(
     deals, users = frames["deals"], frames["users"]
     builders = {
         "Deal funnel": lambda: reports.funnel(deals, rates),
-        "Stage conversion": lambda: reports.stage_conversion(deals),
+        "Win rate by responsible": lambda: reports.win_rate(deals, users=users),
         "Won and lost by month": lambda: reports.won_lost_by_month(deals, rates),
         "Won revenue by responsible": lambda: reports.revenue_by_user(deals, rates, users=users),
         "Leads by source and status": lambda: reports.leads_by_source(frames["leads"]),

@@ -17,6 +17,7 @@ Hierarchy::
     +-- WebhookURLError        (also ValueError)
     +-- ValidationError        (also ValueError; the write-back layer subclasses it)
     |   +-- BadValue           (one value the API would not accept; schema.to_api)
+    |   +-- ReportInputError   (a report's input does not fit: not a history, unknown pipeline)
     +-- TransportError
     |   +-- DeadlineExceeded   (the whole exchange took longer than the deadline)
     |   +-- ResponseTooLarge   (body above the size caps, on the wire or decompressed)
@@ -46,6 +47,7 @@ __all__ = [
     "WebhookURLError",
     "ValidationError",
     "BadValue",
+    "ReportInputError",
     "TransportError",
     "DeadlineExceeded",
     "ResponseTooLarge",
@@ -116,6 +118,10 @@ class WebhookURLError(BitrixError, ValueError):
 
 class ValidationError(BitrixError, ValueError):
     """Bad input detected before anything was sent."""
+
+
+class ReportInputError(ValidationError):
+    """A report's input does not fit: not a stage history, unknown pipeline or column, bad window."""
 
 
 class BadValue(ValidationError):

@@ -147,3 +147,75 @@ def tasks() -> pd.DataFrame:
         },
     }
     return df
+
+
+HISTORY_STAGES = STAGES
+HISTORY_SEMANTICS = {"WON": "S", "C1:WON": "S", "LOSE": "F", "C1:LOSE": "F"}
+
+
+@pytest.fixture
+def history() -> pd.DataFrame:
+    """A hand-made deal stage history shaped like ``portal.stage_history("deal")`` (unsorted).
+
+    Deal 11: NEW (day 0) -> PREPARATION (day 2) -> NEW (day 3) -> WON (day 7).
+    Deal 12: NEW (day 1) -> LOSE (day 4).
+    Deal 13: NEW (day 10), still open.
+    Deal 14: C1:NEW (day 5) -> C1:WON (day 6).
+    Deal 15: NEW (day 2) -> moved to pipeline 1 at C1:NEW (day 3) -> C1:LOSE (day 9).
+    """
+    day = pd.Timestamp("2024-03-01T09:00:00Z")
+    raw = [  # (ID, TYPE_ID, OWNER_ID, days, CATEGORY_ID, STAGE_ID)
+        (1, 1, 11, 0, 0, "NEW"),
+        (2, 2, 11, 2, 0, "PREPARATION"),
+        (3, 2, 11, 3, 0, "NEW"),
+        (4, 2, 11, 7, 0, "WON"),
+        (5, 1, 12, 1, 0, "NEW"),
+        (6, 2, 12, 4, 0, "LOSE"),
+        (7, 1, 13, 10, 0, "NEW"),
+        (8, 1, 14, 5, 1, "C1:NEW"),
+        (9, 2, 14, 6, 1, "C1:WON"),
+        (10, 1, 15, 2, 0, "NEW"),
+        (11, 3, 15, 3, 1, "C1:NEW"),
+        (12, 2, 15, 9, 1, "C1:LOSE"),
+    ]
+    raw = raw[::-1]  # the loader promises no order
+    sem = [HISTORY_SEMANTICS.get(r[5], "P") for r in raw]
+    df = pd.DataFrame(
+        {
+            "TYPE_ID": pd.array([r[1] for r in raw], dtype="Int64"),
+            "OWNER_ID": pd.array([r[2] for r in raw], dtype="Int64"),
+            "CREATED_TIME": pd.DatetimeIndex([day + pd.Timedelta(days=r[3]) for r in raw]),
+            "CATEGORY_ID": pd.Categorical([r[4] for r in raw], categories=[0, 1]),
+            "STAGE_SEMANTIC_ID": pd.Categorical(sem, categories=["P", "S", "F"]),
+            "STAGE_ID": pd.Categorical([r[5] for r in raw], categories=list(STAGES)),
+        },
+        index=pd.Index([r[0] for r in raw], name="ID"),
+    )
+    df.attrs["bitrix"] = {
+        "entity": "stage_history",
+        "fields": {
+            "CATEGORY_ID": {
+                "title": "Pipeline",
+                "type": "crm_category",
+                "categories": [0, 1],
+                "labels": ["General", "Wholesale"],
+            },
+            "STAGE_ID": {
+                "title": "Stage",
+                "type": "crm_status",
+                "categories": list(STAGES),
+                "labels": [
+                    f"{p}: {s}"
+                    for p, s in zip(["General"] * 4 + ["Wholesale"] * 3, STAGE_LABELS, strict=True)
+                ],
+                "short_labels": list(STAGE_LABELS),
+                "pipelines": [0, 0, 0, 0, 1, 1, 1],
+            },
+            "STAGE_SEMANTIC_ID": {
+                "title": "Semantics",
+                "categories": ["P", "S", "F"],
+                "labels": ["process", "success", "fail"],
+            },
+        },
+    }
+    return df

@@ -12,6 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from bitrix_frames.reports import style
 from bitrix_frames.reports.common import (
     Rates,
     Report,
@@ -24,8 +25,6 @@ from bitrix_frames.reports.common import (
 from bitrix_frames.reports.labels import short_label_map
 
 __all__ = ["funnel", "funnel_table"]
-
-_COLORS = {"P": "#2f7ed8", "S": "#3aa757", "F": "#d9534f"}
 
 
 def funnel_table(deals: pd.DataFrame, rates: Rates | None = None) -> pd.DataFrame:
@@ -93,28 +92,48 @@ def funnel(deals: pd.DataFrame, rates: Rates | None = None) -> Report:
     )
     pipelines = list(dict.fromkeys(by_stage["pipeline"]))
     sem = dict(zip(deals["STAGE_ID"].astype("object"), semantics_of(deals), strict=True))
-    height = max(2.5, 0.42 * by_stage.groupby("pipeline").size().max() + 1.2)
+    sizes = [max(1, int((by_stage["pipeline"] == p).sum())) for p in pipelines] or [1]
     fig, axes = plt.subplots(
-        1, len(pipelines), figsize=(5.2 * len(pipelines), height), squeeze=False
+        len(sizes),
+        1,
+        figsize=(style.WIDTH, 0.42 * sum(sizes) + 1.0 * len(sizes) + 0.9),
+        gridspec_kw={"height_ratios": sizes},
+        squeeze=False,
     )
-    for ax, pipe in zip(axes[0], pipelines, strict=True):
+    for ax, pipe in zip(axes[:, 0], pipelines, strict=False):
         part = by_stage[by_stage["pipeline"] == pipe]
         amounts = table[table["pipeline"] == pipe]
         ypos = range(len(part))[::-1]
-        colors = [_COLORS.get(sem.get(code, "P"), _COLORS["P"]) for code in part["stage_id"]]
+        colors = [style.semantic_color(sem.get(code, "P")) for code in part["stage_id"]]
         ax.barh(list(ypos), part["deals"].astype(int), color=colors)
-        ax.set_yticks(list(ypos), part["stage"].tolist())
-        for y, code in zip(ypos, part["stage_id"], strict=True):
+        ax.set_yticks(list(ypos), [style.wrap(s) for s in part["stage"]], fontsize=9)
+        for y, code, n in zip(ypos, part["stage_id"], part["deals"], strict=True):
             cell = amounts[amounts["stage_id"] == code]
             text = ", ".join(
                 f"{a:,.0f} {c}" for a, c in zip(cell["amount"], cell["currency"], strict=True) if a
             )
             if text:
                 ax.annotate(
-                    text, (0, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8
+                    text,
+                    (float(n), y),
+                    xytext=(4, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=8,
                 )
-        ax.set_title(pipe)
-        ax.set_xlabel("deals")
-    fig.suptitle(f"Deal funnel by stage (green won, red lost) — amounts {amount_note(rates)}")
+        ax.set_xlim(0, max(1.0, float(part["deals"].max()) * 1.02))
+        style.count_axis(ax.xaxis)
+        ax.set_title(str(pipe), fontsize=10, loc="left")
+        ax.set_xlabel("deals now at the stage (label: their amount)", fontsize=8)
+    fig.suptitle(
+        style.title(
+            "Deal funnel by stage (blue working, green won, red lost)",
+            "all pipelines" if len(pipelines) != 1 else str(pipelines[0]),
+            "deals as loaded",
+            f"amounts {amount_note(rates)}",
+        ),
+        fontsize=11,
+    )
     fig.tight_layout()
+    style.keep_texts_inside(fig)
     return Report(fig, table)

@@ -8,9 +8,9 @@ Example::
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
+from bitrix_frames.reports import style
 from bitrix_frames.reports.common import Report
 from bitrix_frames.reports.labels import labelled
 
@@ -41,11 +41,13 @@ def leads_by_source(leads: pd.DataFrame) -> Report:
     wide = table.pivot_table(index="source", columns="status", values="leads", aggfunc="sum")
     wide = wide.reindex(columns=[s for s in status_order if s in wide.columns]).fillna(0)
     wide = wide.loc[wide.sum(axis=1).sort_values().index].astype(int)
-    fig, ax = plt.subplots(figsize=(9, max(3, 0.45 * len(wide) + 1.2)))
+    fig, ax = style.figure(rows=len(wide), per_row=0.36, extra=1.4)
     wide.plot.barh(ax=ax, stacked=True, colormap="tab20")
+    ax.set_yticks(range(len(wide)), [style.wrap(s, 24, 1) for s in wide.index], fontsize=9)
+    style.count_axis(ax.xaxis)
     ax.set_xlabel("leads")
     ax.set_ylabel("")
     ax.legend(title="Status", fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title("Leads by source and status")
+    ax.set_title(style.title("Leads by source and status", "leads as loaded"), fontsize=11)
     fig.tight_layout()
     return Report(fig, table)

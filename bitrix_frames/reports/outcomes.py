@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from bitrix_frames.reports import style
 from bitrix_frames.reports.common import Rates, Report, amount_note, semantics_of
 
 __all__ = ["won_lost_by_month"]
@@ -64,21 +65,34 @@ def won_lost_by_month(
         .reset_index(drop=True)
     )
     table["month"] = table["month"].astype(str)
+    # sums of cent amounts are cents: 79216.23, not the float sum's 79216.23000000001
+    table["amount"] = table["amount"].astype("Float64").round(2)
     table = table.astype({"deals": "Int64", "amount": "Float64"})
     counts = table.pivot_table(
         index="month", columns="outcome", values="deals", aggfunc="sum", fill_value=0
     )
     counts = counts.reindex(columns=["won", "lost"], fill_value=0)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-    counts.astype(int).plot.bar(ax=ax1, color=["#3aa757", "#d9534f"])
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(style.WIDTH, 6.2), sharex=True)
+    colors = [style.semantic_color("S"), style.semantic_color("F")]
+    counts.astype(int).plot.bar(ax=ax1, color=colors, legend=False)
+    style.count_axis(ax1.yaxis)
     ax1.set_ylabel("deals")
-    ax1.set_title("Won and lost deals by month of closing")
+    months = list(counts.index)
+    ax1.set_title(
+        style.title(
+            "Won (green) and lost (red) deals by month of closing",
+            f"closed {months[0]} – {months[-1]}" if months else "nothing closed",
+        ),
+        fontsize=11,
+    )
     amounts = table.pivot_table(
         index="month", columns="outcome", values="amount", aggfunc="sum", fill_value=0
     ).reindex(index=counts.index, columns=["won", "lost"], fill_value=0)
-    amounts.astype(float).plot.bar(ax=ax2, color=["#3aa757", "#d9534f"], legend=False)
+    amounts.astype(float).plot.bar(ax=ax2, color=colors, legend=False)
+    style.amount_axis(ax2.yaxis)
     ax2.set_ylabel(f"amount ({rates.base})" if rates else "amount (mixed currencies)")
-    ax2.set_title(f"Amounts {amount_note(rates)}")
+    ax2.set_title(f"Amounts {amount_note(rates)}", fontsize=10)
     ax2.set_xlabel("")
+    ax2.tick_params(axis="x", labelrotation=90, labelsize=8)
     fig.tight_layout()
     return Report(fig, table)

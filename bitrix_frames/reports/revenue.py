@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
+from bitrix_frames.reports import style
 from bitrix_frames.reports.common import Rates, Report, amount_note, semantics_of
 from bitrix_frames.reports.labels import label_map, user_names
 from bitrix_frames.schema.labels import unknown_label
@@ -61,15 +61,23 @@ def revenue_by_user(
         "user",
         [names.get(u, names.get(int(u), unknown_label(u))) for u in table["user_id"]],
     )
+    table["amount"] = table["amount"].astype("Float64").round(2)  # sums of cents stay cents
     table = table.sort_values(["amount", "user"], ascending=[False, True]).reset_index(drop=True)
     table = table.astype({"user_id": "Int64", "won_deals": "Int64", "amount": "Float64"})
     wide = table.pivot_table(index="user", columns="currency", values="amount", aggfunc="sum")
     wide = wide.fillna(0).astype(float)
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.4 * len(wide) + 1)))
+    fig, ax = style.figure(rows=len(wide), per_row=0.36, extra=1.4)
     wide.plot.barh(ax=ax, stacked=True, legend=rates is None)
+    ax.set_yticks(range(len(wide)), [style.wrap(u, 28, 1) for u in wide.index], fontsize=9)
+    style.amount_axis(ax.xaxis)
     ax.set_xlabel(f"won amount ({rates.base})" if rates else "won amount (per currency)")
     ax.set_ylabel("")
-    ax.set_title(f"Won revenue by responsible — {amount_note(rates)}")
+    if rates is None:
+        ax.legend(title="Currency", fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(
+        style.title("Won revenue by responsible", "deals won as loaded", amount_note(rates)),
+        fontsize=11,
+    )
     fig.tight_layout()
     return Report(fig, table)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
+from bitrix_frames.reports import style
 from bitrix_frames.reports.common import Report
 from bitrix_frames.reports.labels import label_map, user_names
 from bitrix_frames.schema.labels import unknown_label
@@ -95,8 +95,9 @@ def tasks_by_status(
     wide = wide.reindex(columns=order).fillna(0).astype(int)
     late = table.groupby("responsible")["overdue"].sum()
     wide = wide.loc[wide.sum(axis=1).sort_values().index]
-    fig, ax = plt.subplots(figsize=(9, max(3, 0.45 * len(wide) + 1.2)))
+    fig, ax = style.figure(rows=len(wide), per_row=0.36, extra=1.4)
     wide.plot.barh(ax=ax, stacked=True, colormap="tab10")
+    ax.set_yticks(range(len(wide)), [style.wrap(w, 28, 1) for w in wide.index], fontsize=9)
     for y, who in enumerate(wide.index):
         n = int(late.get(who, 0))
         if n:
@@ -111,9 +112,14 @@ def tasks_by_status(
             )
     ax.set_xlabel("tasks")
     ax.set_ylabel("")
+    style.count_axis(ax.xaxis)
     ax.legend(title="Status", fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title(f"Tasks by status per responsible (overdue as of {now_ts:%Y-%m-%d})")
+    ax.set_title(
+        style.title("Tasks by status per responsible", f"overdue (red) as of {now_ts:%Y-%m-%d}"),
+        fontsize=11,
+    )
     fig.tight_layout()
+    style.keep_texts_inside(fig)
     return Report(fig, table)
 
 

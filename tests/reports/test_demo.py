@@ -31,7 +31,7 @@ def test_demo_starts_a_sandbox_without_url(tmp_path: Path, monkeypatch, capsys) 
     html = index.read_text()
     for title in (
         "Deal funnel",
-        "Stage conversion",
+        "Win rate by responsible",
         "Won and lost by month",
         "Won revenue by responsible",
         "Leads by source and status",

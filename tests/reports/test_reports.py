@@ -52,15 +52,77 @@ def test_funnel_per_currency(deals: pd.DataFrame) -> None:
     assert "per currency" in fig._suptitle.get_text()
 
 
-def test_stage_conversion(deals: pd.DataFrame) -> None:
-    _, table = reports.stage_conversion(deals)
+def test_stage_conversion_from_history(history: pd.DataFrame) -> None:
+    """Replaces the old "current stage at or beyond" approximation (issue 14)."""
+    _, table = reports.stage_conversion(history)
     general = table[table["pipeline_id"] == 0].set_index("stage_id")
-    # 3 deals entered; NEW/PREPARATION reached by the won one (and the new one for NEW)
-    assert general["reached"].to_dict() == {"NEW": 3, "PREPARATION": 1, "WON": 1}
-    assert general.loc["WON", "from_start"] == pytest.approx(1 / 3, abs=1e-4)
+    # entered NEW: 11, 12, 13, 15; advanced (later row further in General): 11 only (15 moved
+    # pipelines); lost from NEW: 12
+    assert general["entered"].to_dict() == {"NEW": 4, "PREPARATION": 1, "WON": 1}
+    assert general["advanced"].to_dict() == {"NEW": 1, "PREPARATION": 1, "WON": 0}
+    assert general.loc["NEW", "conversion"] == pytest.approx(0.25)
+    assert general.loc["NEW", "lost"] == 1 and general.loc["NEW", "lost_share"] == 0.25
+    assert general.loc["NEW", "stage"] == "New" and general.loc["WON", "semantics"] == "S"
     wholesale = table[table["pipeline_id"] == 1].set_index("stage_id")
-    assert wholesale["reached"].to_dict() == {"C1:NEW": 3, "C1:WON": 2}
-    assert wholesale.loc["C1:WON", "step"] == pytest.approx(2 / 3, abs=1e-4)
+    assert wholesale["entered"].to_dict() == {"C1:NEW": 2, "C1:WON": 1}
+    assert wholesale.loc["C1:NEW", "lost"] == 1  # deal 15, lost after its move
+    _, only = reports.stage_conversion(history, pipeline="Wholesale", until="2024-03-05")
+    assert only["entered"].tolist() == [1, 0]  # deal 15 (created day 2); 14 is created day 5
+
+
+def test_time_in_stage_keeps_open_stays_apart(history: pd.DataFrame) -> None:
+    _, table = reports.time_in_stage(history)
+    new = table.set_index("stage_id").loc["NEW"]
+    # closed stays at NEW: 2, 4, 3, 1 days; deal 13 has no next row yet
+    assert (new["count"], new["open"]) == (4, 1)
+    assert new["median_days"] == pytest.approx(2.5) and new["p90_days"] == pytest.approx(3.7)
+    _, hours = reports.time_in_stage(history, pipeline=1, unit="hours")
+    row = hours.set_index("stage_id").loc["C1:NEW"]
+    assert row["median_hours"] == pytest.approx(84.0)  # 24 h and 144 h
+    with pytest.raises(ValueError, match="unit"):
+        reports.time_in_stage(history, unit="weeks")
+
+
+def test_cycle_time_by_outcome_and_month(history: pd.DataFrame) -> None:
+    _, table = reports.cycle_time(history)
+    rows = {(r.pipeline, r.outcome): (r.count, r.median_days) for r in table.itertuples()}
+    assert rows == {
+        ("General", "won"): (1, 7.0),
+        ("General", "lost"): (1, 3.0),
+        ("Wholesale", "won"): (1, 1.0),
+        ("Wholesale", "lost"): (1, 7.0),  # created in General day 2, lost in Wholesale day 9
+    }
+    assert set(table["month"]) == {"2024-03"}
+
+
+def test_win_rate_by_owner(deals: pd.DataFrame) -> None:
+    _, table = reports.win_rate(deals)
+    rows = {r.group: (r.won, r.lost, r.open, r.win_rate) for r in table.itertuples()}
+    assert rows["Boris Ivanov"] == (2, 0, 0, 1.0)
+    assert rows["Anna Petrova"] == (1, 1, 1, 0.5)
+    assert rows["Clara Schmidt"][:3] == (0, 0, 1) and pd.isna(rows["Clara Schmidt"][3])
+    _, wholesale = reports.win_rate(deals, pipeline="Wholesale", by="CURRENCY_ID")
+    assert set(wholesale["group"]) == {"USD", "EUR"} and wholesale["won"].sum() == 2
+
+
+def test_velocity(deals: pd.DataFrame, history: pd.DataFrame, rates: reports.Rates) -> None:
+    _, table = reports.velocity(deals, history, rates)
+    wholesale = table.set_index("pipeline").loc["Wholesale"]
+    # 1 open deal, 2 won of 2 closed, won amounts 990 and 15000 USD, won cycle 1 day (deal 14)
+    assert wholesale["open_deals"] == 1 and wholesale["win_rate"] == 1.0
+    assert wholesale["avg_won_amount"] == pytest.approx(7995.0)
+    assert wholesale["per_day"] == pytest.approx(7995.0)
+
+
+def test_history_errors(history: pd.DataFrame, deals: pd.DataFrame) -> None:
+    from bitrix_frames.errors import ReportInputError
+
+    with pytest.raises(ReportInputError, match="not a stage history"):
+        reports.stage_conversion(deals.drop(columns=["STAGE_ID"]))
+    with pytest.raises(ReportInputError, match="no pipeline named"):
+        reports.stage_conversion(history, pipeline="Nope")
+    with pytest.raises(ReportInputError, match="after since"):
+        reports.cycle_time(history, since="2024-05-01", until="2024-04-01")
 
 
 def test_won_lost_by_month(deals: pd.DataFrame, rates: reports.Rates) -> None:

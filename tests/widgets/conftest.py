@@ -1,3 +1,3 @@
 """Fixtures: the shared hand-made typed frames."""
 
-from typed_frames import deals  # noqa: F401  (pytest fixture)
+from typed_frames import deals, history  # noqa: F401  (pytest fixtures)
