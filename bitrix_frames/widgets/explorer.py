@@ -33,6 +33,7 @@ from IPython.display import HTML, Image, display
 from bitrix_frames.reports import cycle_time, stage_conversion, time_in_stage
 from bitrix_frames.reports.common import Report
 from bitrix_frames.reports.history import prepare
+from bitrix_frames.reports.html import table_html
 from bitrix_frames.reports.labels import label_map, user_names
 from bitrix_frames.widgets.controls import ChoiceControl
 from bitrix_frames.widgets.meta import ColumnInfo
@@ -178,7 +179,7 @@ class PipelineExplorer:
             out = self._outputs[name]
             out.outputs = ()
             out.append_display_data(Image(data=_png(report.figure), format="png"))
-            out.append_display_data(HTML(_table_html(report.table)))
+            out.append_display_data(HTML(table_html(report.table)))
         shown = self.value
         n = int(pd.to_numeric(shown["OWNER_ID"], errors="coerce").nunique())
         self.count.value = (
@@ -208,7 +209,3 @@ def _png(fig: Any) -> bytes:
     finally:
         plt.close(fig)
     return buf.getvalue()
-
-
-def _table_html(table: pd.DataFrame) -> str:
-    return table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.2f}", border=0)
