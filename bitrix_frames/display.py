@@ -212,6 +212,27 @@ def format_value(
     return str(value)
 
 
+def _is_yes_no(series: pd.Series) -> bool:
+    """A text column of ``Y``/``N`` flags only (report tables, frames without metadata)."""
+    if not (
+        pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
+    ):
+        return False
+    values = set(series.dropna().unique().tolist()) - {""}
+    return bool(values) and values <= {"Y", "N"}
+
+
+def _timestamps(series: pd.Series, zone: dt.tzinfo, *, date_only: bool) -> pd.Series | None:
+    """A datetime column formatted at once (None when it holds something else)."""
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return None
+    values = series
+    if not date_only and getattr(series.dtype, "tz", None) is not None:
+        values = series.dt.tz_convert(zone)
+    text = values.dt.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+    return text.astype(object).where(series.notna(), "")
+
+
 def _currency_column(df: pd.DataFrame, col: str, spec: ColumnSpec | None) -> str | None:
     """The column holding ``col``'s currency: ``<col>_CURRENCY`` for money fields, else the frame's
     ``CURRENCY_ID`` / ``currency`` for doubles and amount-named columns."""
@@ -255,12 +276,36 @@ def format_series(
         currencies: list[Any] = [None if _empty(c) else str(c) for c in df[cur_col].tolist()]
     else:
         currencies = [currency] * len(series)
+    if spec is None and _is_yes_no(series):
+        spec = ColumnSpec(name=str(col), title=str(col), type="char", kind="bool", dtype="object")
+    kind = spec.kind if spec is not None else None
+    if kind in ("date", "datetime") or pd.api.types.is_datetime64_any_dtype(series.dtype):
+        fast = _timestamps(series, zone, date_only=kind == "date")
+        if fast is not None:
+            return fast.rename(col)
     values = series.astype(object).tolist()
-    out = [
-        format_value(v, spec, tz=zone, currency=c, column=str(col))
-        for v, c in zip(values, currencies, strict=True)
-    ]
+    seen: dict[Any, str] = {}  # coded columns repeat a few values: format each once
+    out = []
+    for value, cur in zip(values, currencies, strict=True):
+        try:
+            key = (value, cur)
+            text = seen.get(key)
+        except TypeError:  # unhashable (lists, dicts)
+            key, text = None, None
+        if text is None:
+            text = format_value(value, spec, tz=zone, currency=cur, column=str(col))
+            if key is not None:
+                seen[key] = text
+        out.append(text)
     return pd.Series(out, index=series.index, name=col, dtype=object)
+
+
+def _bare(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without ``attrs`` (same data): pandas deep-copies ``attrs`` into every derived
+    Series, and a loaded frame's field metadata made that most of the formatting time."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 def _titles(df: pd.DataFrame, specs: Mapping[str, ColumnSpec]) -> dict[str, str]:
@@ -292,6 +337,8 @@ def display_frame(
         display_frame(table, currency="USD")    # a report table, amounts converted to USD
     """
     specs = dict(column_specs(df) if specs is None else specs)
+    tz = portal_tz(df, tz)
+    df = _bare(df)
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
     for col in df.columns:
@@ -326,36 +373,32 @@ def sort_keys(df: pd.DataFrame, specs: Mapping[str, ColumnSpec] | None = None) -
         sort_keys(deals)["OPPORTUNITY"].iloc[0]   # 16453.43
     """
     specs = dict(column_specs(df) if specs is None else specs)
+    df = _bare(df)
     keys = SortKeys()
     for col in df.columns:
         series = df[col]
         spec = specs.get(col)
         key: pd.Series | None = None
-        if (
-            spec is not None
-            and spec.kind in ("category", "currency_of", "user")
-            and spec.categories
-        ):
+        if spec is not None and spec.kind in _CODED and spec.categories:
             order = {c: i for i, c in enumerate(spec.categories)}
-            key = series.astype(object).map(
-                lambda v, o=order: o.get(v, len(o)) if not _empty(v) else -1
-            )
+            ranks = {v: order.get(_plain(v), len(order)) for v in series.dropna().unique()}
+            key = series.astype(object).map(ranks)
         elif isinstance(series.dtype, pd.CategoricalDtype):
-            key = pd.Series(series.cat.codes, index=series.index)
+            key = pd.Series(series.cat.codes, index=series.index).where(series.notna())
         elif pd.api.types.is_bool_dtype(series.dtype):
             continue
         elif pd.api.types.is_numeric_dtype(series.dtype):
-            key = series.astype("Float64").astype(object).map(_finite_or_none)
+            key = series.astype("Float64")
         elif pd.api.types.is_datetime64_any_dtype(series.dtype):
-            key = series.astype(object).map(_epoch_or_none)
+            naive = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
+            key = (naive - pd.Timestamp(0)).dt.total_seconds().round().astype("Int64")
         if key is not None:
             keys[col] = key.astype(object).where(key.notna(), None)
     return keys
 
 
-def _finite_or_none(value: Any) -> float | None:
-    return None if _empty(value) else float(value)
+_CODED = ("category", "currency_of", "user")
 
 
-def _epoch_or_none(value: Any) -> float | None:
-    return None if _empty(value) else int(pd.Timestamp(value).timestamp())
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
