@@ -112,7 +112,7 @@ def page_itables(frame: pd.DataFrame, root: Path) -> None:
 
 def page_ipydatagrid(frame: pd.DataFrame, root: Path) -> None:
     from ipydatagrid import DataGrid
-    from ipywidgets.embed import embed_minimal_html
+    from ipywidgets.embed import dependency_state, embed_minimal_html
 
     shutil.copyfile(requirejs(), root / "vendor" / "require.js")
     nbext = Path(sys.prefix) / "share" / "jupyter" / "nbextensions"
@@ -125,7 +125,12 @@ def page_ipydatagrid(frame: pd.DataFrame, root: Path) -> None:
     )
     path = root / "index.html"
     embed_minimal_html(
-        str(path), views=[grid], requirejs=True, embed_url="vendor/embed-amd.js", title="grid"
+        str(path),
+        views=[grid],
+        state=dependency_state([grid], drop_defaults=True),
+        requirejs=True,
+        embed_url="vendor/embed-amd.js",
+        title="grid",
     )
     text = path.read_text()
     start = text.index('<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js')

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ipywidgets.embed import DEFAULT_EMBED_SCRIPT_URL, embed_minimal_html
+from ipywidgets.embed import DEFAULT_EMBED_SCRIPT_URL, dependency_state, embed_minimal_html
 
 __all__ = ["panel_html"]
 
@@ -34,7 +34,13 @@ def panel_html(
     """
     widget = getattr(panel, "widget", panel)
     path = Path(path)
+    # only this widget's state: the default is every widget alive in the kernel
     embed_minimal_html(
-        str(path), views=[widget], title=title, requirejs=False, embed_url=script_url
+        str(path),
+        views=[widget],
+        state=dependency_state([widget], drop_defaults=True),
+        title=title,
+        requirejs=False,
+        embed_url=script_url,
     )
     return path
