@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bitrix_frames.reports.labels import field_info, label_map
+from bitrix_frames.reports.labels import label_map, stage_pipelines
 
 __all__ = ["Rates", "Report", "amount_note", "pipeline_of", "semantics_of", "stage_order"]
 
@@ -92,13 +92,7 @@ _PIPE = re.compile(r"^C(\d+):")
 
 def pipeline_of(deals: pd.DataFrame, stage: str = "STAGE_ID") -> dict[Any, int]:
     """Stage code -> pipeline id: from the column metadata, else from the ``C<N>:`` prefix."""
-    spec = field_info(deals).get(stage, {})
-    cats, pipes = spec.get("categories"), spec.get("pipelines")
-    out: dict[Any, int] = {}
-    if cats is not None and pipes is not None and len(cats) == len(pipes):
-        for code, pipe in zip(cats, pipes, strict=True):
-            if pipe is not None and not pd.isna(pipe):
-                out[code] = int(pipe)
+    out: dict[Any, int] = stage_pipelines(deals, stage)
     codes = (
         list(deals[stage].cat.categories)
         if isinstance(deals[stage].dtype, pd.CategoricalDtype)

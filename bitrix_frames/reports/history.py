@@ -29,7 +29,7 @@ import pandas as pd
 
 from bitrix_frames.errors import ReportInputError
 from bitrix_frames.reports.common import pipeline_names
-from bitrix_frames.reports.labels import field_info, short_label_map
+from bitrix_frames.reports.labels import short_label_map, stage_pipelines
 
 __all__ = ["History", "prepare", "to_utc"]
 
@@ -107,13 +107,7 @@ def _columns(history: pd.DataFrame) -> tuple[str, str, str]:
 
 
 def _stage_pipelines(history: pd.DataFrame, col: str, rows: pd.DataFrame) -> dict[Any, int]:
-    spec = field_info(history).get(col, {})
-    cats, pipes = spec.get("categories"), spec.get("pipelines")
-    out: dict[Any, int] = {}
-    if cats is not None and pipes is not None and len(cats) == len(pipes):
-        for code, pipe in zip(cats, pipes, strict=True):
-            if pipe is not None and not pd.isna(pipe):
-                out[code] = int(pipe)
+    out: dict[Any, int] = stage_pipelines(history, col)
     seen = rows.drop_duplicates("stage")
     for code, pipe in zip(seen["stage"], seen["pipeline"], strict=True):
         out.setdefault(code, int(pipe))

@@ -32,6 +32,7 @@ __all__ = [
     "labelled",
     "short_label_map",
     "spec_of",
+    "stage_pipelines",
     "user_names",
 ]
 
@@ -57,6 +58,21 @@ def spec_of(df: pd.DataFrame, col: str) -> ColumnSpec | None:
         spec_of(deals, "STAGE_ID").title   # "Deal Stage"
     """
     return column_specs(df).get(col)
+
+
+def stage_pipelines(df: pd.DataFrame, col: str) -> dict[Any, int]:
+    """``{stage code: pipeline id}`` from the column's spec (empty when it does not say).
+
+    Example::
+
+        stage_pipelines(deals, "STAGE_ID")["C1:WON"]   # 1
+    """
+    spec = spec_of(df, col)
+    cats = spec.categories if spec is not None else None
+    pipes = spec.pipelines if spec is not None else None
+    if cats is None or pipes is None or len(cats) != len(pipes):
+        return {}
+    return {c: int(p) for c, p in zip(cats, pipes, strict=True) if p is not None and not pd.isna(p)}
 
 
 def field_info(df: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from bitrix_frames.display import column_specs
-from bitrix_frames.reports.labels import caption, label_map, user_names
+from bitrix_frames.reports.labels import caption, label_map, stage_pipelines, user_names
 from bitrix_frames.schema.specs import ColumnSpec
 
 __all__ = ["ColumnInfo", "PRIORITY", "describe", "server_field"]
@@ -123,19 +123,11 @@ def _kind(series: pd.Series, ftype: str | None, col: str, users: Mapping[int, st
 
 def _pipeline_names(df: pd.DataFrame, col: str, codes: list[Any]) -> dict[Any, str]:
     """Stage code -> pipeline name, when the stage metadata knows each stage's pipeline."""
-    spec = column_specs(df).get(col)
-    cats = spec.categories if spec is not None else None
-    pipes = spec.pipelines if spec is not None else None
-    if not cats or not pipes or len(cats) != len(pipes):
+    owners = stage_pipelines(df, col)
+    if not owners:
         return {}
     names = label_map(df, "CATEGORY_ID") if "CATEGORY_ID" in df.columns else {}
-    by_code = dict(zip(cats, pipes, strict=True))
-    out = {}
-    for code in codes:
-        pipe = by_code.get(code)
-        if pipe is not None and not pd.isna(pipe):
-            out[code] = names.get(pipe, names.get(int(pipe), f"pipeline {pipe}"))
-    return out
+    return {c: names.get(owners[c], f"pipeline {owners[c]}") for c in codes if c in owners}
 
 
 def _options(
