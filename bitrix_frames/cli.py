@@ -13,6 +13,8 @@ from typing import Any
 
 import typer
 
+from bitrix_frames.entities import ENTITIES
+
 app = typer.Typer(
     help="bitrix_frames: Bitrix24 CRM as pandas DataFrames, plus an embedded Bitrix24 sandbox.",
     no_args_is_help=True,
@@ -158,9 +160,13 @@ def demo(
     run_demo(url, out_dir=out, progress=progress)
 
 
+_DATASETS = [ent.plural or name for name, ent in ENTITIES.items()]
+"""What ``export`` accepts (the registry's names; singular spellings work too)."""
+
+
 @app.command()
 def export(
-    entity: str = typer.Argument(..., help="lead, deal, contact, company, task or user."),
+    entity: str = typer.Argument(..., help=f"One of: {', '.join(_DATASETS)}."),
     out: str = typer.Option(
         ...,
         "--out",

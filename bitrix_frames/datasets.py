@@ -104,7 +104,10 @@ class Stream:
 
         plan = self.plan
         query = ListQuery(
-            filter=dict(plan.api_filter or {}), select=plan.send_select, order=plan.api_order
+            filter=dict(plan.api_filter or {}),
+            select=plan.send_select,
+            order=plan.api_order,
+            params=dict(plan.ent.list_params),
         )
         try:
             list_rows(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "ENTITIES",
@@ -68,8 +69,9 @@ class Entity:
     name: str
     """Registry key: ``lead``, ``deal``, ``contact``, ``company``, ``task``, ``user``."""
     list_method: str
-    get_method: str
-    fields_method: str
+    get_method: str | None = None
+    fields_method: str | None = None
+    """None: the entity has no fields method; its fields are ``static_fields``."""
     add_method: str | None = None
     update_method: str | None = None
     delete_method: str | None = None
@@ -84,7 +86,8 @@ class Entity:
     fields_key: str | None = None
     """Key under ``result`` of the fields method holding the field map (``fields`` for tasks)."""
     fields_format: str = "crm"
-    """``crm`` (crm.*.fields objects), ``task`` (getFields objects) or ``captions`` (user.fields)."""
+    """``crm`` (crm.*.fields objects), ``task`` (getFields objects), ``captions`` (user.fields) or
+    ``static`` (no fields method: ``static_fields``)."""
     camel_response: bool = False
     """Responses use camelCase keys (tasks) while parameters use UPPER_SNAKE."""
     multifields: tuple[str, ...] = ()
@@ -103,6 +106,14 @@ class Entity:
     """Filter keys accepted by the list method although they are not fields."""
     static_types: dict[str, str] = field(default_factory=dict)
     """Field types for entities whose fields method carries captions only (users)."""
+    static_fields: dict[str, dict] = field(default_factory=dict)
+    """Field descriptions in ``crm.*.fields`` format for a list method without a fields method
+    (``crm.stagehistory.list``), in column order."""
+    list_params: dict[str, Any] = field(default_factory=dict)
+    """Parameters every list call carries (``{"entityTypeId": 2}``)."""
+    append_only: bool = False
+    """Rows are never changed once listed, so a cached frame is refreshed by asking only for
+    IDs above its largest (``>ID``); deleted owners' rows are found like deleted records."""
     drop_response_keys: tuple[str, ...] = ()
     """Decorations in responses that duplicate other columns (task ``creator``, ``action``...)."""
     keep_unknown_keys: bool = True
@@ -245,6 +256,50 @@ _TASK_READ_ONLY = frozenset(
     }
 )
 
+_SEMANTICS = {"P": "process", "S": "success", "F": "fail"}
+"""STAGE_SEMANTIC_ID / STATUS_SEMANTIC_ID codes and labels (crm-stage-history-list.md)."""
+
+
+def _stage_history(owner: str, type_id: int, plural: str) -> Entity:
+    """``crm.stagehistory.list`` of one entity type: typed from its documented fields."""
+    deal = owner == "deal"
+    stage, semantic = (
+        ("STAGE_ID", "STAGE_SEMANTIC_ID") if deal else ("STATUS_ID", "STATUS_SEMANTIC_ID")
+    )
+    ro = {"isReadOnly": True, "isRequired": False, "isMultiple": False}
+    fields: dict[str, dict] = {
+        "ID": {"type": "integer", "title": "ID", **ro},
+        "TYPE_ID": {
+            "type": "integer",
+            "title": "Entry type (1 created, 2 stage, 3 final, 5 pipeline)",
+            **ro,
+        },
+        "OWNER_ID": {"type": "integer", "title": owner.capitalize(), **ro},
+        "CREATED_TIME": {"type": "datetime", "title": "Entered", **ro},
+    }
+    if deal:
+        fields["CATEGORY_ID"] = {"type": "crm_category", "title": "Pipeline", **ro}
+    fields[semantic] = {"type": "enum", "title": "Stage semantics", "values": _SEMANTICS, **ro}
+    fields[stage] = {
+        "type": "crm_status",
+        "statusType": "DEAL_STAGE" if deal else "STATUS",
+        "title": "Stage" if deal else "Status",
+        **ro,
+    }
+    return Entity(
+        name=f"{owner}_stage_history",
+        plural=plural,
+        list_method="crm.stagehistory.list",
+        list_params={"entityTypeId": type_id},
+        fields_format="static",
+        static_fields=fields,
+        entity_type_id=type_id,
+        stage_field=stage,
+        keyset=Shape("ID", "ID", "items"),
+        append_only=True,
+    )
+
+
 ENTITIES: dict[str, Entity] = {
     "lead": _crm("lead", "leads", 1, multi=True, stage_field="STATUS_ID"),
     "deal": _crm(
@@ -330,6 +385,8 @@ ENTITIES: dict[str, Entity] = {
         ),
         static_types=_USER_TYPES,
     ),
+    "deal_stage_history": _stage_history("deal", 2, "stage_history"),
+    "lead_stage_history": _stage_history("lead", 1, "lead_stage_history"),
 }
 
 _PLURALS = {ent.plural: key for key, ent in ENTITIES.items()}

@@ -67,7 +67,7 @@ def _remember(client: Any) -> None:
 def default_select(entity: str | Entity, specs: Mapping[str, ColumnSpec]) -> list[str] | None:
     """What ``load`` selects when the caller gives no ``select`` (None = the method's default)."""
     ent = _entity(entity)
-    if ent.fields_format == "captions":
+    if ent.fields_format in ("captions", "static"):
         return None
     if ent.fields_format == "task":
         return [s.name for s in specs.values() if not s.derived_from]
@@ -188,6 +188,7 @@ def load_with(
         filter=plan.api_filter or None,
         select=plan.send_select,
         order=plan.api_order,
+        params=dict(plan.ent.list_params) or None,
         progress=progress,
         sink=batches,
         shape=plan.ent.keyset,

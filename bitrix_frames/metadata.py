@@ -61,7 +61,9 @@ class PortalMetadata:
         """One batch for everything ``ent`` still needs."""
         crm = ent.entity_type_id is not None
         commands: dict[str, tuple[str, dict]] = {}
-        if ent.name not in self._fields:
+        if ent.name not in self._fields and ent.fields_method is None:
+            self._fields[ent.name] = dict(ent.static_fields)
+        if ent.name not in self._fields and ent.fields_method is not None:
             commands["fields"] = (ent.fields_method, {})
         if crm and self._statuses is None:
             commands["statuses"] = ("crm.status.list", {"order": {"SORT": "ASC"}})
@@ -76,7 +78,7 @@ class PortalMetadata:
             if "fields" in commands:
                 if "fields" in res.errors:
                     raise res.errors["fields"]
-                self._fields[ent.name] = _fields(res.result.get("fields"), ent.fields_method)
+                self._fields[ent.name] = _fields(res.result.get("fields"), commands["fields"][0])
             # A dictionary the webhook may not read (its command failed) is left empty.
             if "statuses" in commands:
                 self._statuses = _rows(res, "statuses", commands)
@@ -90,7 +92,7 @@ class PortalMetadata:
                 self._currencies = _rows(res, "currencies", commands)
             if "userfields" in commands:
                 self._userfields[ent.name] = _rows(res, "userfields", commands)
-        if self._users is None:
+        if self._users is None and _needs_users(ent):
             self.users()
 
     def fields(self, entity: str | Entity) -> dict[str, Any]:
@@ -156,7 +158,7 @@ class PortalMetadata:
                 pipelines=self.pipelines() if crm else [],
                 currencies=self.currencies() if crm else [],
                 userfields=self.userfields(ent),
-                users=self.users(),
+                users=self.users() if _needs_users(ent) else {},
             )
 
     def specs(self, entity: str | Entity) -> dict[str, ColumnSpec]:
@@ -167,6 +169,17 @@ class PortalMetadata:
                 dicts = self.dictionaries(ent)
                 self._specs[ent.name] = build_specs(ent, self.fields(ent), dicts)
             return self._specs[ent.name]
+
+
+_USER_TYPES = ("user", "employee")
+
+
+def _needs_users(ent: Entity) -> bool:
+    """Whether the entity's columns may hold user IDs (their names are labels); an entity typed by
+    ``static_fields`` without user fields (stage history) needs no ``user.get`` listing."""
+    if ent.fields_method is not None:
+        return True
+    return any(f.get("type") in _USER_TYPES for f in ent.static_fields.values())
 
 
 def _rows(res: Any, name: str, commands: dict, value: Any = None) -> list[dict]:

@@ -23,6 +23,7 @@ import pandas as pd
 from . import accessor as _accessor  # noqa: F401  (registers df.bitrix for every Portal user)
 from .batch import BatchResult, Command
 from .client import Client
+from .errors import ValidationError
 
 if TYPE_CHECKING:
     from .writeback import Plan
@@ -161,6 +162,27 @@ class Portal:
     def users(self, **kw: Any) -> pd.DataFrame:
         """Users as a typed DataFrame."""
         return self.load("user", **kw)
+
+    def stage_history(self, entity: str = "deal", **kw: Any) -> pd.DataFrame:
+        """Every stage move of deals (or ``"lead"`` statuses) from ``crm.stagehistory.list``,
+        one row per entry, indexed by the entry ``ID``.
+
+        Columns (deal): ``TYPE_ID`` (1 created, 2 moved to a working stage, 3 moved to a final
+        stage, 5 moved to another pipeline), ``OWNER_ID`` (the deal), ``CREATED_TIME`` (UTC: when
+        it entered the stage), ``CATEGORY_ID`` (pipeline), ``STAGE_SEMANTIC_ID`` (``P``/``S``/``F``,
+        labels process/success/fail) and ``STAGE_ID`` (stage codes in pipeline order, labels as
+        in the deal frame). Leads: ``STATUS_SEMANTIC_ID`` and ``STATUS_ID``, no pipeline. Rows
+        come in ID order; sort by ``OWNER_ID``, ``CREATED_TIME`` for per-record paths.
+
+        Example::
+
+            history = portal.stage_history("deal", filter={">=CREATED_TIME": "2026-01-01"})
+            history.bitrix.labels()["STAGE_ID"].value_counts()
+        """
+        kind = str(entity).strip().lower()
+        if kind not in ("deal", "lead"):
+            raise ValidationError(f"stage_history() reads 'deal' or 'lead', not {entity!r}")
+        return self.load(f"{kind}_stage_history", **kw)
 
     # -- metadata ----------------------------------------------------------------------------
     def fields(self, entity: str) -> pd.DataFrame:
