@@ -110,9 +110,9 @@ class Applier:
         self.outcomes.update(outcomes)
         if self.markers is not None:
             added = {
-                self.by_key[k].token: o.new_id
+                token: o.new_id
                 for k, o in outcomes.items()
-                if self.by_key[k].op == "add" and self.by_key[k].token and o.new_id
+                if self.by_key[k].op == "add" and (token := self.by_key[k].token) and o.new_id
             }
             self.markers.record(self.recipe.entity.name, added)
         for key in outcomes:
@@ -133,7 +133,7 @@ class Applier:
                     st.status or "ok", st.new_id, st.error_code, st.description
                 )
             if st.state in (DONE, SENT) and by_key[key].id is not None:
-                self.touched.add(int(by_key[key].id))
+                self.touched.add(by_key[key].target)
             if st.state == SENT:  # an interrupted run sent it: in doubt
                 self.doubt[key] = _Doubt(by_key[key], st.sent_at or 0.0, now)
         if self.progress:
@@ -208,10 +208,10 @@ class Applier:
         if not checked or not stamp_field:
             return window
         self.lookups += 1
-        rows = read_rows(self.client, self.recipe, [op.id for op in checked], [stamp_field])
+        rows = read_rows(self.client, self.recipe, [op.target for op in checked], [stamp_field])
         outcomes: dict[str, Outcome] = {}
         for op in checked:
-            row = rows.get(int(op.id))
+            row = rows.get(op.target)
             if row is None:
                 if op.op == "delete":
                     outcomes[op.key] = Outcome("ok", description="already deleted on the portal")
@@ -399,15 +399,14 @@ class Applier:
         others = [op for op in ops if op.op != "add"]
         if others:
             fields = {f for op in others if op.op == "update" for f in op.fields}
-            if any(op.op == "complete" for op in others):
-                fields.add("STATUS")
+            done = self.recipe.entity.completion
+            if done is not None and any(op.op == "complete" for op in others):
+                fields.add(done.field)
             if self.recipe.stamp:
                 fields.add(self.recipe.stamp)
-            rows = read_rows(
-                self.client, self.recipe, [int(op.id) for op in others], sorted(fields)
-            )
+            rows = read_rows(self.client, self.recipe, [op.target for op in others], sorted(fields))
             for op in others:
-                verdict = self._verdict(op, rows.get(int(op.id)))
+                verdict = self._verdict(op, rows.get(op.target))
                 if verdict is not None:
                     outcomes[op.key] = verdict
         return outcomes

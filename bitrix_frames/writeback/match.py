@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-_EMPTY = (None, "", "0", 0, [], {}, False)
+_EMPTY: tuple[Any, ...] = (None, "", "0", 0, [], {}, False)
 
 
 def _empty(value: Any) -> bool:

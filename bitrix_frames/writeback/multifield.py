@@ -70,12 +70,12 @@ def items(value: Any, field: str) -> list[dict[str, Any]]:
         value = [value]
     if not isinstance(value, (list, tuple)):
         raise BadValue(f"expected a list of {field} values, got {type(value).__name__}")
-    out = []
+    out: list[dict[str, Any]] = []
     for item in value:
         if isinstance(item, str):
             out.append({"ID": None, "VALUE": item.strip(), "VALUE_TYPE": None})
         elif isinstance(item, dict):
-            ident = item.get("ID", item.get("id"))
+            ident: Any = item.get("ID", item.get("id"))
             text = item.get("VALUE", item.get("value"))
             kind = item.get("VALUE_TYPE", item.get("valueType"))
             try:

@@ -45,6 +45,13 @@ class Operation:
     token: str | None = None
     """Idempotency marker written into the marker field of an add."""
 
+    @property
+    def target(self) -> int:
+        """The record's ID (updates, deletes, completes; an add has none before it ran)."""
+        if self.id is None:
+            raise ValueError(f"operation {self.key} has no record ID")
+        return int(self.id)
+
 
 @dataclass(frozen=True)
 class WriteRecipe:

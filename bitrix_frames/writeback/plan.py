@@ -186,7 +186,7 @@ class Plan:
     @property
     def changes(self) -> pd.DataFrame:
         """One row per changed cell: id (``new#<row>`` for adds), op, field, old, new."""
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for op in self.operations:
             ident = op.id if op.id is not None else op.row
             if op.op == "delete":
@@ -327,30 +327,15 @@ def plan(
         p = plan(client, deals, edited, allow_deletes=True)
         p.counts, p.changes.head()
     """
-    name, problems = _resolve_entity(entity, before, after)
-    if name is None:
-        raise_if_any(problems)
-    try:
-        rec = _recipe(name)
-    except ValueError as err:
-        raise_if_any([*problems, Problem("*", "entity", str(err), "-")], name)
-    if not allow_other_portal:
-        problems += _portal_problems(client, before, after)
+    name, rec, problems = _recipe_for(client, entity, before, after, allow_other_portal)
     meta_before = _attrs(before)
     specs = _specs(client, name, before, after, fields)
     stamps = _stamps(before, rec.stamp)
-    before, after = _bare(before), _bare(after)
-    d = diff(before, after, allow_deletes=allow_deletes, id_field=rec.entity.id_field)
-    problems += d.problems
-    problems += unknown_columns(specs, d.rows, rec.entity.id_field)
-    ops, row_problems = _operations(rec, specs, d, before, after, stamps)
-    problems += row_problems
-    if not problems and client is not None:
-        problems += missing_references(client, specs, ops)
-    raise_if_any(problems, name)
-    loaded_at = meta_before.get("loaded_at")
+    ops = _validated_operations(client, rec, specs, before, after, stamps, allow_deletes, problems)
     masked = getattr(client, "masked_url", "")
-    fp = _fingerprint([name, masked, loaded_at, [(o.key, o.op, o.id, o.fields) for o in ops]])
+    fp = _fingerprint(
+        [name, masked, meta_before.get("loaded_at"), [(o.key, o.op, o.id, o.fields) for o in ops]]
+    )
     _mark_adds(ops, rec, _origin(masked), repeat_adds)
     _check_tokens(ops, rec)
     return Plan(
@@ -363,6 +348,52 @@ def plan(
         specs=specs,
         tz=meta_before.get("utc_offset"),
     )
+
+
+def _recipe_for(
+    client: BitrixClient,
+    entity: str | None,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    allow_other_portal: bool,
+) -> tuple[str, WriteRecipe, list[Problem]]:
+    """Step 1: which entity the frames hold and how it is written, plus the frame-level problems
+    (frames of another portal). Raises at once when the entity is unknown or read-only."""
+    name, problems = _resolve_entity(entity, before, after)
+    if name is None:
+        raise_if_any(problems)
+        raise ValueError("no entity")  # unreachable: _resolve_entity reported why
+    try:
+        rec = _recipe(name)
+    except ValueError as err:
+        raise_if_any([*problems, Problem("*", "entity", str(err), "-")], name)
+        raise
+    if not allow_other_portal:
+        problems += _portal_problems(client, before, after)
+    return name, rec, problems
+
+
+def _validated_operations(
+    client: BitrixClient,
+    rec: WriteRecipe,
+    specs: dict[str, ColumnSpec],
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    stamps: dict[int, Any],
+    allow_deletes: bool,
+    problems: list[Problem],
+) -> list[Operation]:
+    """Step 2: diff, validate every row, check that linked records exist; raises
+    :class:`~bitrix_frames.errors.WriteValidationError` with every problem found (nothing sent)."""
+    before, after = _bare(before), _bare(after)
+    d = diff(before, after, allow_deletes=allow_deletes, id_field=rec.entity.id_field)
+    problems = [*problems, *d.problems, *unknown_columns(specs, d.rows, rec.entity.id_field)]
+    ops, row_problems = _operations(rec, specs, d, before, after, stamps)
+    problems += row_problems
+    if not problems and client is not None:
+        problems += missing_references(client, specs, ops)
+    raise_if_any(problems, rec.entity.name)
+    return ops
 
 
 def _bare(frame: pd.DataFrame) -> pd.DataFrame:
