@@ -20,7 +20,8 @@ def dump(sb: Sandbox) -> dict[str, list[tuple]]:
     for name in sorted(names):
         if name.startswith("sqlite_"):
             continue
-        out[name] = [tuple(r) for r in sb.store.query(f'SELECT * FROM "{name}" ORDER BY rowid')]
+        rows = [tuple(r) for r in sb.store.query(f'SELECT * FROM "{name}"')]
+        out[name] = sorted(rows, key=repr)  # some tables are WITHOUT ROWID
     return out
 
 
