@@ -73,7 +73,7 @@ def parse_upload(value: Any) -> Upload:
             return Upload("clear")
         if "id" in value or "ID" in value:
             try:
-                return Upload("keep", file_id=int(value.get("id", value.get("ID"))))
+                return Upload("keep", file_id=int(value.get("id", value.get("ID")) or 0))
             except (TypeError, ValueError) as exc:
                 raise BadFile("bad file id") from exc
         raise BadFile("unknown file object")
@@ -100,7 +100,7 @@ def save(db: sqlite3.Connection, upload: Upload) -> int | None:
         "INSERT INTO b_file (name, content, content_type) VALUES (?, ?, ?)",
         (upload.name, upload.content, ctype),
     )
-    return int(cur.lastrowid)
+    return int(cur.lastrowid or 0)
 
 
 def file_object(entity: str, owner_id: Any, field: str, file_id: Any, *, dynamic: bool) -> dict:

@@ -177,7 +177,7 @@ def seed_crm(
     year = 365 * 86400
     currencies = _currencies(store)
     base = currencies[0]
-    sources = [c for c, _ in _dict_codes(store, "SOURCE")] or [None]
+    sources: list[str | None] = [c for c, _ in _dict_codes(store, "SOURCE")] or [None]
     writers = {name: _Writer(e) for name, e in ENTITIES.items()}
     makers = {
         name: {
@@ -315,7 +315,7 @@ def seed_crm(
     if not pipelines:
         pipelines = [(0, [("NEW", None), ("WON", "S"), ("LOSE", "F")])]
     main = next((p for p in pipelines if p[0] == 0), pipelines[0])
-    deal_types = [c for c, _ in _dict_codes(store, "DEAL_TYPE")] or [None]
+    deal_types: list[str | None] = [c for c, _ in _dict_codes(store, "DEAL_TYPE")] or [None]
     w = writers["deal"]
     for did in range(1, deals_n + 1):
         cat, stages = main if rng.random() < 0.6 else rng.choice(pipelines)

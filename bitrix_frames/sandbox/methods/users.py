@@ -216,7 +216,8 @@ def _filter_sql(flt: dict, tz: dt.tzinfo) -> tuple[str, list]:
     conds: list[str] = []
     args: list = []
     for raw_key, value in flt.items():
-        if len(_LEADING_OP.match(str(raw_key).strip()).group(0)) > 2:
+        lead = _LEADING_OP.match(str(raw_key).strip())
+        if lead is not None and len(lead.group(0)) > 2:
             continue  # the core reads at most two operator characters: "!><X" names field "<X"
         op, name = split_key(str(raw_key).strip())
         name = name.upper()
