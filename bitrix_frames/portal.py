@@ -184,6 +184,21 @@ class Portal:
             raise ValidationError(f"stage_history() reads 'deal' or 'lead', not {entity!r}")
         return self.load(f"{kind}_stage_history", **kw)
 
+    def deal_contacts(self, filter: Mapping[str, Any] | None = None, **kw: Any) -> pd.DataFrame:
+        """Deal <-> contact bindings, one row per pair: ``DEAL_ID``, ``CONTACT_ID``,
+        ``IS_PRIMARY`` and ``POSITION`` (place in the deal's SORT order), read through
+        ``crm.item.list`` at 2,500 deals per request; ``sort=True`` gives the portal's ``SORT``
+        numbers instead (``crm.deal.contact.items.get``, 50 deals per request).
+
+        Example::
+
+            pairs = portal.deal_contacts()
+            pairs.groupby("DEAL_ID").size().describe()      # contacts per deal
+        """
+        from .links import deal_contacts
+
+        return deal_contacts(self.client, filter, **kw)
+
     # -- metadata ----------------------------------------------------------------------------
     def fields(self, entity: str) -> pd.DataFrame:
         """Field metadata of ``entity``, one row per field: ``portal.fields("deal")``."""

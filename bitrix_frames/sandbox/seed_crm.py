@@ -374,6 +374,12 @@ def seed_crm(
         )
         if contact:
             links.append(("deal_contact", did, contact, 10))
+            if moves.random() < 0.2:  # more people on some deals (own rng: seeds stay stable)
+                extra = {moves.randint(1, counts["contact"]) for _ in range(moves.randint(1, 2))}
+                links += [
+                    ("deal_contact", did, other, 20 + 10 * k)
+                    for k, other in enumerate(sorted(extra - {contact}))
+                ]
         w.add(row)
 
     with store.transaction() as db:

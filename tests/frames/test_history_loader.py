@@ -143,3 +143,31 @@ def test_export_cli_writes_the_typed_history(sb, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(leads)) == raw_total(sb, 1)
+
+
+def test_deal_contacts_in_one_request_per_2500_deals(sb):
+    portal = bf.connect(sb.webhook_url, **FAST)
+    before = sb.stats()["http_requests"]
+    pairs = portal.deal_contacts(progress=False)
+    used = sb.stats()["http_requests"] - before
+    assert used <= math.ceil(1200 / 2500) + 1
+    assert list(pairs.columns) == ["DEAL_ID", "CONTACT_ID", "IS_PRIMARY", "POSITION"]
+    assert [str(t) for t in pairs.dtypes] == ["Int64", "Int64", "boolean", "Int64"]
+    deals = portal.deals(select=["ID", "CONTACT_ID"], progress=False)
+    primary = pairs[pairs["IS_PRIMARY"]].set_index("DEAL_ID")["CONTACT_ID"]
+    with_contact = deals["CONTACT_ID"].dropna()
+    assert primary.sort_index().equals(
+        with_contact.rename(None).rename_axis("DEAL_ID").sort_index()
+    )
+    assert (pairs.groupby("DEAL_ID")["IS_PRIMARY"].sum() == 1).all()
+    assert pairs.groupby("DEAL_ID").size().max() > 1
+    exact = portal.deal_contacts(sort=True, progress=False)
+    assert list(exact.columns) == ["DEAL_ID", "CONTACT_ID", "IS_PRIMARY", "SORT"]
+    same = ["DEAL_ID", "CONTACT_ID", "IS_PRIMARY"]
+    assert exact[same].equals(pairs[same])
+    raw = requests.post(
+        sb.webhook_url + "crm.deal.contact.items.get", json={"id": int(exact["DEAL_ID"][0])}
+    ).json()["result"]
+    assert exact[exact["DEAL_ID"] == exact["DEAL_ID"][0]]["SORT"].tolist() == [
+        b["SORT"] for b in raw
+    ]

@@ -56,7 +56,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # display.py: how values read to a person (ColumnSpec -> text), for plans, widgets, reports
     ("display", {"display"}),
     ("writeback", {"writeback"}),
-    ("frames", {"portal", "frames", "accessor", "cache", "datasets"}),
+    ("frames", {"portal", "frames", "accessor", "cache", "datasets", "links"}),
     ("presentation", {"widgets", "reports"}),
     ("entry points", {"cli", "demo", "__init__"}),
 ]
