@@ -11,7 +11,11 @@ with their metadata, formatted by :mod:`bitrix_frames.display`.
   package's nbextension) loaded through require.js and html-manager's ``embed-amd.js``.
   Needs ``npm`` once to fetch require.js into ``~/.cache/bitrix-frames/requirejs``.
 
-Per library and run, one line: ``page_bytes`` (the saved page), ``python_s`` (building the widget
+First one line ``panel_refresh``: seconds the kernel spends in ``FilterPanel.refresh()`` (count,
+formatted table of every kept row; no chart) over the frame, best of 3: what each change of a
+control costs in a live notebook.
+
+Then, per library and run, one line: ``page_bytes`` (the saved page), ``python_s`` (building the widget
 and writing the page), ``ready_ms`` (navigation start to the first rows on screen, polled every
 20 ms), ``sort_ms`` (itables: a click on the Amount header until the re-sorted page is drawn;
 ipydatagrid sorts from a canvas header menu that a test cannot reach, so ``null``), and
@@ -262,6 +266,25 @@ def _cells_drawn(driver: Any, library: str, wait: float = 15.0) -> bool:
     return False
 
 
+def panel_refresh(frame: pd.DataFrame, rows: int) -> dict[str, Any]:
+    from bitrix_frames.widgets import FilterPanel
+
+    panel = FilterPanel(frame)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        panel.refresh()
+        best = min(best, time.perf_counter() - t0)
+    return {
+        "bench": "table_render",
+        "library": "itables",
+        "what": "panel_refresh",
+        "rows": rows,
+        "seconds": round(best, 2),
+        "load": round(os.getloadavg()[0], 2),
+    }
+
+
 BUILDERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
     "itables": page_itables,
     "ipydatagrid": page_ipydatagrid,
@@ -276,6 +299,7 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, help="save a screenshot per page into this folder")
     args = parser.parse_args()
     frame = deals(args.rows)
+    print(json.dumps(panel_refresh(frame, args.rows)), flush=True)
     libraries = [args.only] if args.only else list(BUILDERS)
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):

@@ -57,6 +57,19 @@ def _with_index(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _plain_key(key: pd.Series) -> Any:
+    """A sort key as a plain numpy column, NA lowest: itables passes int and float columns
+    through untouched (object columns cost it a pandas formatting pass per cell)."""
+    numbers = pd.to_numeric(key, errors="coerce")
+    if pd.api.types.is_integer_dtype(numbers.dtype):
+        return numbers.astype("Int64").fillna(_NA_INT).astype("int64").to_numpy()
+    return numbers.astype("Float64").fillna(_NA_FLOAT).astype("float64").to_numpy()
+
+
+_NA_INT = -(2**53)  # below any rank or epoch second, still exact in JavaScript
+_NA_FLOAT = -1e300
+
+
 def _is_number(series: pd.Series, spec: ColumnSpec | None) -> bool:
     if spec is not None and spec.kind in ("category", "currency_of", "user", "link", "file"):
         return False
@@ -97,7 +110,7 @@ def table_html(
         if col not in keys:
             continue
         j = len(data.columns)
-        data[f"bf-sort-{i}"] = keys[col].to_numpy()
+        data[f"bf-sort-{i}"] = _plain_key(keys[col])
         column_defs.append({"targets": i, "orderData": [j]})
         column_defs.append({"targets": j, "visible": False, "searchable": False})
     return to_html_datatable(
@@ -113,6 +126,7 @@ def table_html(
         classes="display compact bf-table",
         order=[],
         allow_html=False,
+        format_floats_in_python=False,
         text_in_header_can_be_selected=False,  # a click on a header sorts by it
         warn_on_undocumented_option=False,
     )
