@@ -2,10 +2,10 @@
 
 :func:`stream` reads an entity like :func:`~bitrix_frames.frames.load` but never holds every row:
 the reading threads hand each response's rows (at most 2,500) to a bounded queue, and the caller's
-thread gathers them into chunks of ``batch_rows`` (default 10,000) and turns each chunk into a typed
-frame chunk and a record batch of the dataset's Arrow schema (:mod:`bitrix_frames.schema.to_arrow`)
-before taking more. When the queue is full the readers wait, so about
-``batch_rows + (max_workers + 2) x 2,500`` rows exist at once, whatever the entity's size;
+thread turns each response into Arrow arrays of the dataset's schema as it takes it
+(:mod:`bitrix_frames.schema.from_rows`), gathering them into record batches of ``batch_rows``
+(default 10,000; Arrow arrays, not row dicts). When the queue is full the readers wait, so about
+``(max_workers + 2) x 2,500`` row dicts exist at once, whatever the entity's size;
 :attr:`Stream.peak_rows` counts those handed over and not yet converted.
 
 :func:`export` writes one file (``.parquet``, ``.csv``, ``.xlsx`` with labels) or, with
@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 from .contract import BitrixClient
 from .errors import ValidationError
 from .frames import LoadPlan, plan_load
-from .schema.to_arrow import META_KEY, frame_to_batch, schema_of_frame, table_to_frame
+from .schema.to_arrow import META_KEY, columns_to_frame, table_to_frame
 
 __all__ = ["Stream", "export", "read_dataset", "stream"]
 
@@ -124,54 +124,64 @@ class Stream:
         except BaseException as exc:  # handed to the consumer's thread
             self._queue.put(exc)
 
-    def __iter__(self) -> Iterator[tuple[pd.DataFrame, pa.RecordBatch]]:
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Record batches of the dataset schema, each of at least ``batch_rows`` rows (fewer at
+        the end); every response is converted as soon as it is taken from the queue."""
         reader = threading.Thread(target=self._read, name="bitrix-stream", daemon=True)
         reader.start()
-        first = True
+        parts: list[pa.RecordBatch] = []
+        held = 0
+        yielded = False
         try:
-            done = False
-            while not done:
-                rows: list[dict] = []
-                while len(rows) < self.batch_rows:  # a few responses per batch: less overhead
-                    item = self._queue.get()
-                    if item is _DONE:
-                        done = True
-                        break
-                    if isinstance(item, BaseException):
-                        raise item
-                    rows.extend(item)
-                    del item
-                if not rows:
+            while True:
+                item = self._queue.get()
+                if item is _DONE:
                     break
-                n = len(rows)
-                if self.limit is not None:
-                    rows = rows[: max(0, self.limit - self.rows)]
-                # attrs (field specs) are built once; later chunks share them (xlsx labels use them)
-                chunk = self.plan.frame(rows, attrs=self.schema is None)
+                if isinstance(item, BaseException):
+                    raise item
+                n = len(item)
+                rows = item if self.limit is None else item[: max(0, self.limit - self.rows - held)]
+                del item
+                if rows:
+                    if self.schema is None:
+                        self.schema = self.plan.schema(rows)
+                    parts.append(self.plan.batch(rows, self.schema))
+                    held += len(rows)
                 del rows
-                if self.schema is None:
-                    self.schema = schema_of_frame(chunk)
-                    self._attrs = chunk.attrs
-                else:
-                    chunk.attrs = self._attrs
-                batch = frame_to_batch(chunk, self.schema)
                 with self._lock:
                     self._held -= n
-                self.rows += len(chunk)
-                first = False
-                yield chunk, batch
-                if self.limit is not None and self.rows >= self.limit:
+                full = self.limit is not None and self.rows + held >= self.limit
+                if parts and (held >= self.batch_rows or full):
+                    self.rows += held
+                    yield _combine(parts)
+                    parts, held, yielded = [], 0, True
+                if full:
                     break
-            if first:  # nothing matched: one empty chunk carries the schema
-                chunk = self.plan.frame([])
-                self.schema = schema_of_frame(chunk)
-                yield chunk, frame_to_batch(chunk, self.schema)
+            if parts:
+                self.rows += held
+                yield _combine(parts)
+                yielded = True
+            if not yielded:  # nothing matched: one empty batch carries the schema
+                self.schema = self.plan.schema([])
+                yield self.plan.batch([], self.schema)
         finally:
             self._stop.set()
             while reader.is_alive():
                 with contextlib.suppress(queue.Empty):
                     self._queue.get(timeout=0.1)
             reader.join()
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, pa.RecordBatch]]:
+        for batch in self.batches():
+            assert self.schema is not None
+            yield columns_to_frame(self.schema, [[c] for c in batch.columns]), batch
+
+
+def _combine(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(parts) == 1:
+        return parts[0]
+    table = pa.Table.from_batches(parts).combine_chunks()  # dictionaries are unified
+    return table.to_batches()[0]
 
 
 def stream(
@@ -206,7 +216,7 @@ def _write_parquet(chunks: Stream, out: Path) -> None:
     writer = None
     tmp = out.with_name(out.name + ".tmp")
     try:
-        for _, batch in chunks:
+        for batch in chunks.batches():
             if writer is None:
                 writer = pq.ParquetWriter(tmp, batch.schema)
             writer.write_batch(batch)
@@ -344,7 +354,7 @@ def _write_partitioned(chunks: Stream, out: Path, column: str) -> None:
     tmp.mkdir(parents=True)
     parts: _Partitions | None = None
     try:
-        for _, batch in chunks:
+        for batch in chunks.batches():
             if parts is None:
                 if column not in batch.schema.names or column == batch.schema.field(0).name:
                     raise ValidationError(

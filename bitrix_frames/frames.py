@@ -33,9 +33,10 @@ from .entities import Entity
 from .entities import entity as _entity
 from .errors import ValidationError
 from .metadata import metadata
+from .schema.from_rows import batch_columns, records_to_batch
 from .schema.specs import ColumnSpec
 from .schema.to_api import FilterError, SelectError, encode_filter, encode_select
-from .schema.to_arrow import frame_to_batch, schema_of_frame, table_to_frame
+from .schema.to_arrow import arrow_schema, columns_to_frame
 from .schema.to_pandas import to_frame
 
 __all__ = [
@@ -196,56 +197,36 @@ def load_with(
     return batches.frame(), side
 
 
-BATCH_ROWS = 20_000
-"""Rows buffered before they become one Arrow record batch (bigger: less per-batch overhead)."""
-
-
 class _Batches:
-    """Rows are buffered as they arrive and every :data:`BATCH_ROWS` become one Arrow record
-    batch (the row dicts are dropped then); the frame is built from the batches at the end.
+    """Each response's rows become Arrow arrays of the dataset schema as they arrive (the row
+    dicts are dropped then); the frame is built from those arrays at the end, column by column.
 
-    A read of up to ``BATCH_ROWS`` rows is converted directly, like before. A larger one never
-    holds more than about ``BATCH_ROWS`` row dicts at once, only compact Arrow batches, so peak
-    memory is the batches plus the frame instead of every page's dicts plus the frame.
+    At most one response's row dicts (2,500) wait here at a time (:attr:`peak_rows` counts them),
+    so peak memory is about the compact Arrow columns plus the frame, whatever the row count.
     """
 
     def __init__(self, plan: LoadPlan) -> None:
         self.plan = plan
-        self.schema: Any = None
-        self.batches: list[Any] = []
-        self.pending: list[dict] = []
-        self.attrs: dict = {}
+        self.schema: pa.Schema | None = None
+        self.columns: list[list[pa.Array]] = []
         self.peak_rows = 0
 
     def __call__(self, rows: list[dict]) -> None:
-        self.pending.extend(rows)
-        self.peak_rows = max(self.peak_rows, len(self.pending))
-        if len(self.pending) >= BATCH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        chunk = self.plan.frame(self.pending, attrs=self.schema is None)
-        self.pending = []
+        self.peak_rows = max(self.peak_rows, len(rows))
         if self.schema is None:
-            self.schema = schema_of_frame(chunk)
-            self.attrs = chunk.attrs
-        self.batches.append(frame_to_batch(chunk, self.schema))
+            self.schema = self.plan.schema(rows)
+            self.columns = [[] for _ in self.schema]
+        batch = self.plan.batch(rows, self.schema)
+        for i, column in enumerate(batch.columns):
+            self.columns[i].append(column)
 
     def frame(self) -> pd.DataFrame:
         if self.schema is None:
-            frame = self.plan.frame(self.pending)
-        else:
-            if self.pending:
-                self._flush()
-            table = pa.Table.from_batches(self.batches, schema=self.schema)
-            self.batches.clear()
-            frame = table_to_frame(table)
-            frame.attrs = self.attrs
-        self.pending = []
+            return self.plan.frame([])
         order = list((self.plan.api_order or {}).items())
-        if not frame.index.is_monotonic_increasing and order in ([], [(frame.index.name, "ASC")]):
-            frame = frame.sort_index()  # ID ranges are read in parallel
-        return frame
+        # ID ranges are read in parallel: rows are put back in ID order unless the caller ordered
+        sort = order in ([], [(self.schema.field(0).name, "ASC")])
+        return columns_to_frame(self.schema, self.columns, sort=sort)
 
 
 def portal_offset(client: BitrixClient) -> str | None:
@@ -292,22 +273,43 @@ class LoadPlan:
         """Rows (all of them, or one streamed chunk) as the typed frame with its attrs
         (``attrs=False``: without, for the chunks after the first)."""
         frame = to_frame(rows, self.specs, self.ent, columns=self.columns)
-        if not attrs:
-            return frame
-        _remember(self.client)
-        frame.attrs["bitrix"] = {
-            "entity": self.ent.name,
-            "portal": self.client.masked_url,
-            "filter": self.api_filter,
-            "select": self.api_select,
-            "order": self.api_order,
-            "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "utc_offset": portal_offset(self.client),
-            "fields": {
-                name: self.specs[name].to_dict() for name in frame.columns if name in self.specs
-            },
-        }
+        if attrs:
+            frame.attrs = self.attrs(list(frame.columns))
         return frame
+
+    def attrs(self, columns: Iterable[str]) -> dict:
+        """The frame's ``attrs`` for these columns (see the module notes)."""
+        _remember(self.client)
+        return {
+            "bitrix": {
+                "entity": self.ent.name,
+                "portal": self.client.masked_url,
+                "filter": self.api_filter,
+                "select": self.api_select,
+                "order": self.api_order,
+                "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "utc_offset": portal_offset(self.client),
+                "fields": {
+                    name: self.specs[name].to_dict() for name in columns if name in self.specs
+                },
+            }
+        }
+
+    def schema(self, rows: list[dict]) -> pa.Schema:
+        """The dataset schema of a read whose first response holds ``rows`` (the selected
+        columns, then keys returned beyond them), attrs included."""
+        columns = batch_columns(rows, self.specs, self.ent, self.columns)
+        return arrow_schema(
+            self.specs,
+            columns,
+            entity=self.ent.name,
+            attrs=self.attrs(columns),
+            index=self.ent.id_field,
+        )
+
+    def batch(self, rows: list[dict], schema: pa.Schema) -> pa.RecordBatch:
+        """``rows`` as one record batch of ``schema`` (no pandas frame in between)."""
+        return records_to_batch(rows, self.specs, self.ent, schema)
 
 
 def plan_load(

@@ -91,21 +91,23 @@ def test_empty_result_writes_a_typed_file(client, tmp_path):
     assert len(df) == 0 and str(df["OPPORTUNITY"].dtype) == "Float64"
 
 
-def test_load_converts_in_batches_as_pages_arrive(big, monkeypatch):
-    """A load larger than BATCH_ROWS holds at most BATCH_ROWS + one response of row dicts and
-    gives the same frame as converting every row at once."""
+def test_load_converts_each_response_as_it_arrives(big, monkeypatch):
+    """A load holds at most one response of row dicts at a time (each becomes Arrow arrays as it
+    arrives), and its frame equals the reference conversion of every row at once."""
     _, _, full, client = big
     seen = []
 
     class Counting(frames._Batches):
-        def _flush(self):
-            seen.append(len(self.pending))
-            super()._flush()
+        def __call__(self, rows):
+            seen.append(len(rows))
+            super().__call__(rows)
 
-    monkeypatch.setattr(frames, "BATCH_ROWS", CHUNK)
     monkeypatch.setattr(frames, "_Batches", Counting)
-    batched = frames.load(client, "deal")
-    assert len(seen) >= N_DEALS // (2 * CHUNK) and max(seen) <= 2 * CHUNK
-    batched.attrs["bitrix"]["loaded_at"] = full.attrs["bitrix"]["loaded_at"]
-    pd.testing.assert_frame_equal(batched, full)
-    assert batched.attrs == full.attrs
+    loaded = frames.load(client, "deal")
+    assert len(seen) >= N_DEALS // CHUNK and max(seen) <= CHUNK < N_DEALS
+    plan = frames.plan_load(client, "deal")
+    reference = plan.frame(client.list(plan.ent.list_method, select=plan.send_select))
+    for frame in (loaded, full):
+        frame.attrs["bitrix"]["loaded_at"] = reference.attrs["bitrix"]["loaded_at"]
+        pd.testing.assert_frame_equal(frame, reference)
+        assert frame.attrs == reference.attrs
