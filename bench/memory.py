@@ -4,7 +4,7 @@ Run against a sandbox in another process, so only the client's memory is measure
 
     bitrix-frames sandbox --port 8024 --no-limits --deals 100000 &
     .venv/bin/python bench/memory.py --url http://127.0.0.1:8024/rest/1/sandboxsecret0001/ --mode load
-    .venv/bin/python bench/memory.py --url ... --mode load-unbatched   # every row dict, then convert
+    .venv/bin/python bench/memory.py --url ... --mode load-reference   # every row dict, then convert
     .venv/bin/python bench/memory.py --url ... --mode export           # partitioned by STAGE_ID
 
 ``baseline_mb`` is the resident memory after importing and loading the field metadata, ``peak_rss_mb``
@@ -38,9 +38,10 @@ def _status_mb(key: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True)
-    ap.add_argument("--mode", choices=("load", "load-unbatched", "export"), default="load")
+    ap.add_argument("--workers", type=int, default=None, help="Client max_workers")
+    ap.add_argument("--mode", choices=("load", "load-reference", "export"), default="load")
     args = ap.parse_args(argv)
-    client = Client(args.url)
+    client = Client(args.url) if args.workers is None else Client(args.url, max_workers=args.workers)
     metadata(client).specs("deal")
     out: dict = {"bench": "memory", "mode": args.mode, "baseline_mb": _status_mb("VmRSS:")}
     cpu, wall = time.process_time(), time.perf_counter()
@@ -49,9 +50,13 @@ def main(argv: list[str] | None = None) -> int:
             done = datasets.export(client, "deal", f"{tmp}/deals", partition_by="STAGE_ID")
             out.update(rows=done.rows, peak_rows_in_flight=done.peak_rows)
     else:
-        if args.mode == "load-unbatched":
-            frames.BATCH_ROWS = 10**12
-        df = frames.load(client, "deal", progress=False)
+        if args.mode == "load-reference":  # every row dict first, then the pandas converter
+            plan = frames.plan_load(client, "deal")
+            rows = client.list(plan.ent.list_method, select=plan.send_select, progress=False)
+            df = plan.frame(rows)
+            del rows
+        else:
+            df = frames.load(client, "deal", progress=False)
         out.update(rows=len(df), frame_mb=round(df.memory_usage(deep=True).sum() / 2**20, 1))
     out.update(
         cpu_seconds=round(time.process_time() - cpu, 2),
