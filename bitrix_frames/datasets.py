@@ -110,6 +110,12 @@ class Stream:
             params=dict(plan.ent.list_params),
         )
         try:
+            if plan.ent.owner_keys:  # product rows: read per owner group, deals by default
+                from .product_rows import read_rows
+
+                read_rows(plan, progress=self.progress, sink=self._sink)
+                self._queue.put(_DONE)
+                return
             list_rows(
                 plan.client,
                 plan.ent.list_method,

@@ -154,6 +154,13 @@ class Entity:
     """Fields the metadata marks required that the portal fills itself (task ``CREATED_BY``)."""
     completion: Completion | None = None
     """A status value written through its own method (tasks.task.complete)."""
+    type_abbr: str | None = None
+    """Short symbolic code of the CRM type (``L``, ``D``, ``C``, ``CO``): the ``=ownerType`` of
+    its product rows (docs ``crm/data-types.md#object_type``)."""
+    owner_keys: tuple[str, str] | None = None
+    """Filter keys naming the owner type and the owner IDs a list method requires
+    (``("=ownerType", "=ownerId")`` for product rows); such lists are read per owner group
+    (:mod:`~bitrix_frames.owner_paging`), never as one unfiltered keyset chain."""
 
 
 _CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
@@ -164,6 +171,7 @@ def _crm(
     name: str,
     plural: str,
     type_id: int,
+    abbr: str,
     *,
     multi: bool,
     not_listed: tuple[str, ...] = (),
@@ -185,6 +193,7 @@ def _crm(
         created_field="DATE_CREATE",
         userfield_method=f"crm.{name}.userfield.list",
         entity_type_id=type_id,
+        type_abbr=abbr,
         default_select=("*", "UF_*"),
         not_listed=not_listed,
         keyset=_LEGACY_KEYSET,
@@ -301,12 +310,12 @@ def _stage_history(owner: str, type_id: int, plural: str) -> Entity:
 
 
 ENTITIES: dict[str, Entity] = {
-    "lead": _crm("lead", "leads", 1, multi=True, stage_field="STATUS_ID"),
+    "lead": _crm("lead", "leads", 1, "L", multi=True, stage_field="STATUS_ID"),
     "deal": _crm(
-        "deal", "deals", 2, multi=False, not_listed=("CONTACT_IDS",), stage_field="STAGE_ID"
+        "deal", "deals", 2, "D", multi=False, not_listed=("CONTACT_IDS",), stage_field="STAGE_ID"
     ),
-    "contact": _crm("contact", "contacts", 3, multi=True),
-    "company": _crm("company", "companies", 4, multi=True),
+    "contact": _crm("contact", "contacts", 3, "C", multi=True),
+    "company": _crm("company", "companies", 4, "CO", multi=True),
     "task": Entity(
         name="task",
         plural="tasks",
@@ -387,6 +396,37 @@ ENTITIES: dict[str, Entity] = {
     ),
     "deal_stage_history": _stage_history("deal", 2, "stage_history"),
     "lead_stage_history": _stage_history("lead", 1, "lead_stage_history"),
+    # crm.item.productrow.*: camelCase fields, parameters and rows (columns: mechanical UPPER
+    # renames); two documented row keys are missing from crm.item.productrow.fields.
+    "product_row": Entity(
+        name="product_row",
+        plural="product_rows",
+        list_method="crm.item.productrow.list",
+        get_method="crm.item.productrow.get",
+        fields_method="crm.item.productrow.fields",
+        list_key="productRows",
+        item_key="productRow",
+        fields_key="fields",
+        camel_response=True,
+        keyset=Shape("id", "id", "productRows"),
+        owner_keys=("=ownerType", "=ownerId"),
+        static_types={"PRICE_ACCOUNT": "double", "XML_ID": "string"},
+    ),
+    # crm.activity.*: a legacy list; COMMUNICATIONS only when named; BINDINGS is filter-only and
+    # FILES / WEBDAV_ELEMENTS are not listed.
+    "activity": Entity(
+        name="activity",
+        plural="activities",
+        list_method="crm.activity.list",
+        get_method="crm.activity.get",
+        fields_method="crm.activity.fields",
+        keyset=_LEGACY_KEYSET,
+        modified_field="LAST_UPDATED",
+        created_field="CREATED",
+        default_select=("*", "COMMUNICATIONS", "IS_INCOMING_CHANNEL"),
+        not_listed=("BINDINGS", "FILES", "WEBDAV_ELEMENTS"),
+        extra_filter_keys=("BINDINGS",),
+    ),
 }
 
 _PLURALS = {ent.plural: key for key, ent in ENTITIES.items()}

@@ -2,8 +2,9 @@
 currencies, user-field enums and user names.
 
 The first request for an entity's specs sends one ``batch`` (fields method, ``crm.status.list``,
-``crm.category.list``, ``crm.currency.list``, ``crm.X.userfield.list``) plus a ``user.get``
-listing for the user-name labels; later loads send nothing. ``forget(client)`` drops the cache.
+``crm.category.list``, ``crm.currency.list``, ``crm.X.userfield.list`` and the first ``user.get``
+page for the user-name labels; the other pages follow only on portals with more than 50 users);
+later loads send nothing. ``forget(client)`` drops the cache.
 
 Example::
 
@@ -57,24 +58,36 @@ class PortalMetadata:
         return client
 
     # -- fetching -----------------------------------------------------------------------------
-    def _prefetch(self, ent: Entity) -> None:
-        """One batch for everything ``ent`` still needs."""
+    def prefetch_commands(self, entity: str | Entity) -> dict[str, tuple[str, dict]]:
+        """The batch commands that fetch what ``entity``'s specs still need (``{}``: nothing).
+
+        A caller that sends them beside its own commands (``client.list_with``) hands the
+        result to :meth:`absorb`; :meth:`specs` then sends nothing.
+        """
+        ent = _entity(entity)
         crm = ent.entity_type_id is not None
         commands: dict[str, tuple[str, dict]] = {}
-        if ent.name not in self._fields and ent.fields_method is None:
-            self._fields[ent.name] = dict(ent.static_fields)
-        if ent.name not in self._fields and ent.fields_method is not None:
-            commands["fields"] = (ent.fields_method, {})
-        if crm and self._statuses is None:
-            commands["statuses"] = ("crm.status.list", {"order": {"SORT": "ASC"}})
-        if crm and self._pipelines is None:
-            commands["pipelines"] = ("crm.category.list", {"entityTypeId": 2})
-        if crm and self._currencies is None:
-            commands["currencies"] = ("crm.currency.list", {"order": {"SORT": "ASC"}})
-        if ent.userfield_method and ent.name not in self._userfields:
-            commands["userfields"] = (ent.userfield_method, {})
-        if commands:
-            res = self.client.batch(commands)
+        with self._lock:
+            if ent.name not in self._fields and ent.fields_method is None:
+                self._fields[ent.name] = dict(ent.static_fields)
+            if ent.name not in self._fields and ent.fields_method is not None:
+                commands["fields"] = (ent.fields_method, {})
+            if crm and self._statuses is None:
+                commands["statuses"] = ("crm.status.list", {"order": {"SORT": "ASC"}})
+            if crm and self._pipelines is None:
+                commands["pipelines"] = ("crm.category.list", {"entityTypeId": 2})
+            if crm and self._currencies is None:
+                commands["currencies"] = ("crm.currency.list", {"order": {"SORT": "ASC"}})
+            if ent.userfield_method and ent.name not in self._userfields:
+                commands["userfields"] = (ent.userfield_method, {})
+            if commands and self._users is None and _needs_users(ent):
+                commands["users"] = ("user.get", {"start": 0})  # the first page rides along
+        return commands
+
+    def absorb(self, entity: str | Entity, commands: dict, res: Any) -> None:
+        """Keep the results of :meth:`prefetch_commands` (``res``: their ``BatchResult``)."""
+        ent = _entity(entity)
+        with self._lock:
             if "fields" in commands:
                 if "fields" in res.errors:
                     raise res.errors["fields"]
@@ -92,6 +105,16 @@ class PortalMetadata:
                 self._currencies = _rows(res, "currencies", commands)
             if "userfields" in commands:
                 self._userfields[ent.name] = _rows(res, "userfields", commands)
+            if "users" in commands and "users" not in res.errors:
+                rows = _rows(res, "users", commands)
+                if res.total.get("users", len(rows) + 1) <= len(rows):
+                    self._users = _user_names(rows)
+
+    def _prefetch(self, ent: Entity) -> None:
+        """One batch for everything ``ent`` still needs."""
+        commands = self.prefetch_commands(ent)
+        if commands:
+            self.absorb(ent, commands, self.client.batch(commands))
         if self._users is None and _needs_users(ent):
             self.users()
 
@@ -140,11 +163,7 @@ class PortalMetadata:
         """User id -> display name, for every user the webhook may see (active or not)."""
         with self._lock:
             if self._users is None:
-                rows = self.client.list("user.get")
-                ids = [row_id(r, "ID", "user.get") for r in rows]
-                self._users = {
-                    i: user_name(r) for i, r in sorted(zip(ids, rows, strict=True), key=_first)
-                }
+                self._users = _user_names(self.client.list("user.get"))
             return self._users
 
     def dictionaries(self, entity: str | Entity) -> Dictionaries:
@@ -180,6 +199,11 @@ def _needs_users(ent: Entity) -> bool:
     if ent.fields_method is not None:
         return True
     return any(f.get("type") in _USER_TYPES for f in ent.static_fields.values())
+
+
+def _user_names(rows: list[dict]) -> dict[int, str]:
+    ids = [row_id(r, "ID", "user.get") for r in rows]
+    return {i: user_name(r) for i, r in sorted(zip(ids, rows, strict=True), key=_first)}
 
 
 def _rows(res: Any, name: str, commands: dict, value: Any = None) -> list[dict]:

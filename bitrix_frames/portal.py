@@ -199,6 +199,26 @@ class Portal:
 
         return deal_contacts(self.client, filter, **kw)
 
+    def activities(self, **kw: Any) -> pd.DataFrame:
+        """CRM activities (calls, e-mails, meetings, tasks) as a typed DataFrame:
+        ``portal.activities(filter={"OWNER_TYPE_ID": 2, "COMPLETED": False})``."""
+        return self.load("activity", **kw)
+
+    def product_rows(
+        self,
+        owner: str = "deal",
+        owner_ids: Any = None,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> pd.DataFrame:
+        """Product rows of every ``owner`` record (``deal``, ``lead``, ``contact``, ``company``)
+        or of ``owner_ids``, indexed by row ID: ``portal.product_rows("deal", owner_ids=[5, 9])``.
+        Owners travel as arrays, many per command: about (owners + rows) / 2,500 requests."""
+        from .product_rows import load_product_rows
+
+        return load_product_rows(self.client, owner, owner_ids, filter, progress=progress)
+
     # -- metadata ----------------------------------------------------------------------------
     def fields(self, entity: str) -> pd.DataFrame:
         """Field metadata of ``entity``, one row per field: ``portal.fields("deal")``."""

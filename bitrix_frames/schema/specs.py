@@ -38,12 +38,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..entities import Entity, upper_to_camel
+from ..entities import Entity, camel_to_upper, upper_to_camel
 from ..entities import entity as _entity
 
 __all__ = [
     "DATE_DTYPE",
     "DATETIME_DTYPE",
+    "ENUMS",
     "KINDS",
     "STRING_DTYPE",
     "ColumnSpec",
@@ -118,7 +119,30 @@ KINDS: dict[str, str] = {
     "disk_file": "object",
     "diskfile": "object",
     "mail_message": "object",
-}
+    "object": "object",
+    "crm_activity_binding": "object",
+    "crm_activity_communication": "object",
+    **{name: "category" for name in ("crm_enum_ownertype", "crm_enum_activitytype",
+       "crm_enum_activitystatus", "crm_enum_activitypriority", "crm_enum_activitynotifytype",
+       "crm_enum_activitydirection", "crm_enum_contenttype")},
+}  # fmt: skip
+
+# Fixed enumerations of activity fields (docs crm/data-types.md#activity-enums, crm.enum.ownertype):
+# type -> ((value, label), ...) in value order. Values the table lacks (a smart-process owner type)
+# still load: they are added as categories without a label.
+ENUMS: dict[str, tuple[tuple[int, str], ...]] = {
+    "crm_enum_ownertype": ((1, "Lead"), (2, "Deal"), (3, "Contact"), (4, "Company"),
+                           (5, "Invoice"), (7, "Quote"), (8, "Requisite"), (14, "Order"),
+                           (31, "Invoice (new)")),
+    "crm_enum_activitytype": ((0, "Undefined"), (1, "Meeting"), (2, "Call"), (3, "Task"),
+                              (4, "E-mail"), (5, "Calendar event"), (6, "Provider activity")),
+    "crm_enum_activitystatus": ((0, "Undefined"), (1, "Pending"), (2, "Completed"),
+                                (3, "Completed automatically")),
+    "crm_enum_activitypriority": ((0, "Not specified"), (1, "Low"), (2, "Medium"), (3, "High")),
+    "crm_enum_activitynotifytype": ((0, "None"), (1, "Minutes"), (2, "Hours"), (3, "Days")),
+    "crm_enum_activitydirection": ((0, "Undefined"), (1, "Incoming"), (2, "Outgoing")),
+    "crm_enum_contenttype": ((0, "Undefined"), (1, "Plain text"), (2, "BB code"), (3, "HTML")),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -311,6 +335,9 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
             labels = tuple(str(p.get("name")) for p in pipe)
         elif ftype == "enumeration":
             cats, labels = _enum_values(name, raw, dicts)
+        elif ftype in ENUMS:
+            cats = tuple(v for v, _ in ENUMS[ftype])
+            labels = tuple(label for _, label in ENUMS[ftype])
         elif ftype == "enum":
             cats, labels = _task_enum(raw.get("values"))
             if set(cats) == {"Y", "N"}:
@@ -393,7 +420,15 @@ def build_specs(
             raw_fields.setdefault(name, {"type": ftype, "title": name})
         raw_fields["ID"]["isReadOnly"] = True
     else:
-        raw_fields = dict(fields or {})
+        # camelCase fields (crm.item.*): the column is the upperName, else a mechanical rename
+        raw_fields = {
+            str(raw.get("upperName") or camel_to_upper(name))
+            if isinstance(raw, dict)
+            else name: raw
+            for name, raw in (fields or {}).items()
+        }
+        for name, ftype in ent.static_types.items():  # documented keys the method omits
+            raw_fields.setdefault(name, {"type": ftype, "title": name, "isReadOnly": True})
     specs: dict[str, ColumnSpec] = {}
     for name, raw in raw_fields.items():
         if name in ent.not_listed:

@@ -92,8 +92,8 @@ def test_deal_refresh_under_faults_equals_a_fresh_load(
     monkeypatch.setattr(cache, "FIRST_PROBES", first_probes)  # 2: many narrowing rounds
     select = ["ID", "TITLE", "OPPORTUNITY", "STAGE_ID", "DATE_MODIFY"]
     rng = random.Random(seed)
-    cache.cached_load(client, "deal", tmp_path, filter=filter, select=select)
     faulty.reset_stats()
+    cache.cached_load(client, "deal", tmp_path, filter=filter, select=select)
     for _ in range(2):  # two refreshes in a row, each after its own random writes
         edit_deals(faulty, rng, filter)
         refreshed = cache.cached_load(client, "deal", tmp_path, filter=filter, select=select)

@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "limits",
             "progress",
             "waits",
+            "owner_paging",
         },
     ),
     # metadata.py (the per-client cache of field metadata -> ColumnSpecs) needs only entities and
@@ -56,7 +57,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # display.py: how values read to a person (ColumnSpec -> text), for plans, widgets, reports
     ("display", {"display"}),
     ("writeback", {"writeback"}),
-    ("frames", {"portal", "frames", "accessor", "cache", "datasets", "links"}),
+    ("frames", {"portal", "frames", "accessor", "cache", "datasets", "links", "product_rows"}),
     ("presentation", {"widgets", "reports"}),
     ("entry points", {"cli", "demo", "__init__"}),
 ]
