@@ -24,7 +24,7 @@ from .cache import refresh_frame
 from .contract import BitrixClient
 from .errors import ValidationError
 from .frames import client_for, load, specs_frame
-from .schema.labels import LABELLED_KINDS, code_for, label_map, label_series
+from .schema.labels import code_for, label_map, label_series, labelled_frame
 from .schema.specs import ColumnSpec, spec_from_dict
 from .writeback import plan as plan_write
 
@@ -143,15 +143,7 @@ class BitrixAccessor:
     def labels(self) -> pd.DataFrame:
         """A copy where every labelled column (stages, statuses, sources, pipelines, enums,
         currencies, users) shows labels instead of codes; other columns are unchanged."""
-        out = self._df.copy()
-        for name, spec in self.specs.items():
-            if (
-                name in out.columns
-                and (spec.kind in LABELLED_KINDS or spec.kind == "list")
-                and spec.categories
-            ):
-                out[name] = label_series(out[name], spec)
-        return out
+        return labelled_frame(self._df, self.specs)
 
     def label_map(self, column: str) -> dict[str, Any]:
         """Label -> code of one column (the inverse of :meth:`label`)."""

@@ -43,6 +43,8 @@ import pyarrow.parquet as pq
 from .contract import BitrixClient
 from .errors import ValidationError
 from .frames import LoadPlan, plan_load
+from .schema.labels import labelled_frame
+from .schema.specs import spec_from_dict
 from .schema.to_arrow import META_KEY, columns_to_frame, table_to_frame
 
 __all__ = ["Stream", "export", "read_dataset", "stream"]
@@ -281,8 +283,12 @@ def _write_xlsx(chunks: Stream, out: Path) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
     header = True
+    specs: dict = {}
     for chunk, _ in chunks:
-        labelled = chunk.bitrix.labels()
+        if not specs:
+            fields = chunk.attrs["bitrix"]["fields"]
+            specs = {name: spec_from_dict(d) for name, d in fields.items()}
+        labelled = labelled_frame(chunk, specs)
         if header:
             sheet.title = chunk.attrs["bitrix"]["entity"]
             fields = chunk.attrs["bitrix"]["fields"]

@@ -247,6 +247,8 @@ class _Keyset:
             return []
         self.bar.set_total(total)
         head, after, ended, _ = self._take(res, len(first), min(lo_ids) - 1, upto)
+        del res  # the decoded response (about 4 KB a row) is not kept while the chains read
+        got = len(head)
         if self.sink is not None:
             self.sink(head)
             head = []
@@ -254,7 +256,7 @@ class _Keyset:
             parts = [head]
         else:
             hi = max(hi_ids)
-            batches = math.ceil(max(total - len(head), 1) / (PAGE * MAX_COMMANDS))
+            batches = math.ceil(max(total - got, 1) / (PAGE * MAX_COMMANDS))
             k = max(1, min(self.client.max_workers, batches, hi - after))
             edges = [after + round(i * (hi - after) / k) for i in range(k + 1)]
             ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
@@ -358,6 +360,8 @@ class _Keyset:
                 self.sink(page_rows)
             else:
                 rows.extend(page_rows)
+            # no decoded response is held across the next request (about 4 KB a row)
+            del res, page_rows
             if err is not None:
                 if not subcall_retryable(err, self.method) or attempt >= self.client.max_retries:
                     raise err

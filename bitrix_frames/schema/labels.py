@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "code_to_label",
     "label_map",
     "label_series",
+    "labelled_frame",
     "label_to_code",
     "unique_labels",
     "unknown_label",
@@ -276,3 +278,25 @@ def _unknown(spec: ColumnSpec, value: Any, positions: list[int]) -> str:
     )
     more = " ..." if len(positions) > 8 else ""
     return f"unknown value {value!r}; allowed: {shown}{more}"
+
+
+def labelled_frame(df: pd.DataFrame, specs: Mapping[str, ColumnSpec]) -> pd.DataFrame:
+    """A copy of ``df`` where every labelled column (stages, statuses, enums, currencies, users,
+    lists of enum ids) shows labels instead of codes; other columns are unchanged.
+
+    Example::
+
+        >>> labelled_frame(deals, specs)["STAGE_ID"].iloc[0]
+        'General: New'
+    """
+    out = df.copy(deep=False)
+    attrs, out.attrs = out.attrs, {}  # pandas deep-copies attrs on every column access
+    for name, spec in specs.items():
+        if (
+            name in out.columns
+            and (spec.kind in LABELLED_KINDS or spec.kind == "list")
+            and spec.categories
+        ):
+            out[name] = label_series(out[name], spec)
+    out.attrs = attrs
+    return out
