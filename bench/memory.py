@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="Client max_workers")
     ap.add_argument("--mode", choices=("load", "load-reference", "export"), default="load")
     args = ap.parse_args(argv)
-    client = Client(args.url) if args.workers is None else Client(args.url, max_workers=args.workers)
+    client = (
+        Client(args.url) if args.workers is None else Client(args.url, max_workers=args.workers)
+    )
     metadata(client).specs("deal")
     out: dict = {"bench": "memory", "mode": args.mode, "baseline_mb": _status_mb("VmRSS:")}
     cpu, wall = time.process_time(), time.perf_counter()
