@@ -318,6 +318,15 @@ def _titles(df: pd.DataFrame, specs: Mapping[str, ColumnSpec]) -> dict[str, str]
     return {c: t if counts[t] == 1 else f"{t} ({c})" for c, t in titles.items()}
 
 
+#: Column hints a report table may declare in ``table.attrs["display"]`` (``{column: hint}``):
+#: columns whose name alone would mislead (a ``won`` count is not an amount, a ratio is a share).
+_HINTS = {
+    "count": lambda v: _number(v, 0),
+    "number": lambda v: _number(v, 1),
+    "percent": lambda v: f"{float(v) * 100:,.1f} %",
+}
+
+
 def display_frame(
     df: pd.DataFrame,
     specs: Mapping[str, ColumnSpec] | None = None,
@@ -331,7 +340,9 @@ def display_frame(
 
     ``specs`` defaults to the frame's own metadata; ``currency`` gives report tables one currency
     (``"USD"``) or one per column (``{"amount": "USD"}``); ``hide_currency_columns`` drops
-    ``CURRENCY_ID`` & co. once their code is shown next to each amount.
+    ``CURRENCY_ID`` & co. once their code is shown next to each amount. A report table may hint
+    columns in ``df.attrs["display"]``: ``"count"`` (``1,234``), ``"number"`` (``12.3``, no
+    currency) or ``"percent"`` (``0.8414`` -> ``84.1 %``).
 
     Example::
 
@@ -339,11 +350,16 @@ def display_frame(
         display_frame(table, currency="USD")    # a report table, amounts converted to USD
     """
     specs = dict(column_specs(df) if specs is None else specs)
+    hints = df.attrs.get("display") if isinstance(df.attrs.get("display"), Mapping) else {}
     tz = portal_tz(df, tz)
     df = _bare(df)
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
     for col in df.columns:
+        hint = hints.get(col)
+        if hint in _HINTS:
+            out[col] = df[col].map(lambda v, h=hint: "" if _empty(v) else _HINTS[h](v))
+            continue
         fixed = currency.get(col) if isinstance(currency, Mapping) else currency
         spec = specs.get(col)
         if fixed is None:

@@ -19,7 +19,15 @@ from matplotlib.figure import Figure
 
 from bitrix_frames.reports.labels import label_map, stage_pipelines
 
-__all__ = ["Rates", "Report", "amount_note", "pipeline_of", "semantics_of", "stage_order"]
+__all__ = [
+    "Rates",
+    "Report",
+    "amount_note",
+    "display_hints",
+    "pipeline_of",
+    "semantics_of",
+    "stage_order",
+]
 
 
 class Report(NamedTuple):
@@ -80,6 +88,18 @@ class Rates:
     def describe(self) -> str:
         """Short note for figure titles: which currency and where the rates came from."""
         return f"in {self.base} (converted at crm.currency.list rates)"
+
+
+def display_hints(table: pd.DataFrame, **hints: str) -> pd.DataFrame:
+    """Tell the display formatter how to show columns (``count``, ``number``, ``percent``); the
+    values stay untouched. Returns ``table``.
+
+    Example::
+
+        display_hints(table, entered="count", conversion="percent")
+    """
+    table.attrs["display"] = {**table.attrs.get("display", {}), **hints}
+    return table
 
 
 def amount_note(rates: Rates | None) -> str:

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Report
+from bitrix_frames.reports.common import Report, display_hints
 from bitrix_frames.reports.history import History, prepare
 
 __all__ = ["conversion_table", "stage_conversion"]
@@ -190,4 +190,6 @@ def stage_conversion(
     """
     hist = prepare(history, pipeline, since, until, semantics)
     table = conversion_table(hist)
+    display_hints(table, entered="count", advanced="count", lost="count", conversion="percent")
+    display_hints(table, lost_share="percent")
     return Report(_draw(table, hist), table)

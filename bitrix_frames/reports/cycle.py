@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Report
+from bitrix_frames.reports.common import Report, display_hints
 from bitrix_frames.reports.history import History, prepare
 
 __all__ = ["cycle_time", "cycle_time_table", "cycles"]
@@ -123,7 +123,9 @@ def _draw(table: pd.DataFrame, hist: History) -> plt.Figure:
         max(1, len(parts)), 1, figsize=(style.WIDTH, 2.6 * max(1, len(parts)) + 0.9), squeeze=False
     )
     for ax, part in zip(axes[:, 0], parts, strict=False):
-        months = sorted(part["month"].unique())
+        seen = sorted(part["month"].unique())
+        # every month between the first and the last closing, so gaps read as gaps
+        months = [str(m) for m in pd.period_range(seen[0], seen[-1], freq="M")]
         x = np.arange(len(months))
         for shift, (sem, outcome) in zip((-0.2, 0.2), names.items(), strict=True):
             sub = part[part["outcome"] == outcome].set_index("month").reindex(months)
@@ -186,4 +188,6 @@ def cycle_time(
     """
     hist = prepare(history, pipeline, since, until, semantics)
     table = cycle_time_table(hist)
+    display_hints(table, count="count", mean_days="number", median_days="number")
+    display_hints(table, p90_days="number")
     return Report(_draw(table, hist), table)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from bitrix_frames.errors import ReportInputError
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Report
+from bitrix_frames.reports.common import Report, display_hints
 from bitrix_frames.reports.history import History, prepare
 
 __all__ = ["stays", "time_in_stage", "time_in_stage_table"]
@@ -174,4 +174,6 @@ def time_in_stage(
     """
     hist = prepare(history, pipeline, since, until, semantics)
     table = time_in_stage_table(hist, unit)
+    display_hints(table, count="count", open="count")
+    display_hints(table, **{f"median_{unit}": "number", f"p90_{unit}": "number"})
     return Report(_draw(table, hist, unit), table)

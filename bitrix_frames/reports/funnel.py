@@ -17,6 +17,7 @@ from bitrix_frames.reports.common import (
     Rates,
     Report,
     amount_note,
+    display_hints,
     pipeline_names,
     pipeline_of,
     semantics_of,
@@ -73,7 +74,8 @@ def funnel_table(deals: pd.DataFrame, rates: Rates | None = None) -> pd.DataFram
                 }
             )
     out = pd.DataFrame(rows)
-    return out.astype({"deals": "Int64", "amount": "Float64", "pipeline_id": "Int64"})
+    out = out.astype({"deals": "Int64", "amount": "Float64", "pipeline_id": "Int64"})
+    return display_hints(out, deals="count")
 
 
 def funnel(deals: pd.DataFrame, rates: Rates | None = None) -> Report:

@@ -12,7 +12,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Rates, Report, amount_note, semantics_of
+from bitrix_frames.reports.common import (
+    Rates,
+    Report,
+    amount_note,
+    display_hints,
+    semantics_of,
+)
 
 __all__ = ["won_lost_by_month"]
 
@@ -95,4 +101,4 @@ def won_lost_by_month(
     ax2.set_xlabel("")
     ax2.tick_params(axis="x", labelrotation=90, labelsize=8)
     fig.tight_layout()
-    return Report(fig, table)
+    return Report(fig, display_hints(table, deals="count"))

@@ -13,7 +13,13 @@ from typing import Any
 import pandas as pd
 
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Rates, Report, amount_note, semantics_of
+from bitrix_frames.reports.common import (
+    Rates,
+    Report,
+    amount_note,
+    display_hints,
+    semantics_of,
+)
 from bitrix_frames.reports.labels import label_map, user_names
 from bitrix_frames.schema.labels import unknown_label
 
@@ -80,4 +86,4 @@ def revenue_by_user(
         fontsize=11,
     )
     fig.tight_layout()
-    return Report(fig, table)
+    return Report(fig, display_hints(table, won_deals="count"))

@@ -11,7 +11,7 @@ result is an amount per day.
 Example::
 
     fig, table = velocity(portal.deals(), portal.stage_history("deal"), rates)
-    table[["pipeline", "open_deals", "win_rate", "avg_won_amount", "avg_won_days", "per_day"]]
+    table[["pipeline", "open_deals", "win_rate", "avg_won_amount", "avg_won_days", "amount_per_day"]]
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from typing import Any
 import pandas as pd
 
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Rates, Report, amount_note, pipeline_names
+from bitrix_frames.reports.common import (
+    Rates,
+    Report,
+    amount_note,
+    display_hints,
+    pipeline_names,
+)
 from bitrix_frames.reports.cycle import cycles
 from bitrix_frames.reports.history import prepare
 from bitrix_frames.reports.winrate import record_semantics
@@ -39,7 +45,7 @@ COLUMNS = [
     "win_rate",
     "avg_won_amount",
     "avg_won_days",
-    "per_day",
+    "amount_per_day",
 ]
 
 
@@ -56,7 +62,7 @@ def velocity(
     ``open_deals`` = deals at a working stage; ``win_rate = won / (won + lost)``; ``avg_won_amount``
     = mean ``OPPORTUNITY`` of won deals (in the base currency with ``rates``, else one row per
     currency); ``avg_won_days`` = mean days from the creation row to the first success-stage row of
-    the deals won in that pipeline (stage history, every currency); ``per_day`` = the product, an
+    the deals won in that pipeline (stage history, every currency); ``amount_per_day`` = the product, an
     amount per day.
 
     Example::
@@ -102,7 +108,9 @@ def velocity(
             avg_amount = float(won["amount"].mean()) if n_won else float("nan")
             days = float(won_days.get(pipe, float("nan")))
             n_open = int((sub["sem"] == "P").sum())
-            per_day = n_open * rate * avg_amount / days if days and days > 0 else float("nan")
+            amount_per_day = (
+                n_open * rate * avg_amount / days if days and days > 0 else float("nan")
+            )
             rows.append(
                 {
                     "pipeline": names.get(pipe, hist.pipeline_label(pipe)),
@@ -114,7 +122,7 @@ def velocity(
                     "win_rate": rate,
                     "avg_won_amount": avg_amount,
                     "avg_won_days": days,
-                    "per_day": per_day,
+                    "amount_per_day": amount_per_day,
                 }
             )
     table = pd.DataFrame(rows, columns=COLUMNS).astype(
@@ -126,17 +134,19 @@ def velocity(
             "win_rate": "Float64",
             "avg_won_amount": "Float64",
             "avg_won_days": "Float64",
-            "per_day": "Float64",
+            "amount_per_day": "Float64",
         }
     )
+    display_hints(table, open_deals="count", won="count", lost="count")
+    display_hints(table, win_rate="percent", avg_won_days="number")
     return Report(_draw(table, rates), table)
 
 
 def _draw(table: pd.DataFrame, rates: Rates | None) -> Any:
-    shown = table[table["per_day"].notna()].iloc[::-1]
+    shown = table[table["amount_per_day"].notna()].iloc[::-1]
     fig, ax = style.figure(rows=max(1, len(shown)), per_row=0.42, extra=1.6)
     ypos = list(range(len(shown)))
-    value = shown["per_day"].astype(float)
+    value = shown["amount_per_day"].astype(float)
     ax.barh(ypos, value, color=style.semantic_color("S"))
     labels = [
         style.wrap(f"{p} ({c})" if rates is None else p, 26, 2)

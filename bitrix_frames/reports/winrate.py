@@ -19,7 +19,7 @@ import pandas as pd
 
 from bitrix_frames.errors import ReportInputError
 from bitrix_frames.reports import style
-from bitrix_frames.reports.common import Report, pipeline_names, semantics_of
+from bitrix_frames.reports.common import Report, display_hints, pipeline_names, semantics_of
 from bitrix_frames.reports.labels import caption, label_map, user_names
 
 __all__ = ["record_semantics", "win_rate"]
@@ -106,7 +106,8 @@ def win_rate(
     )
     table["group_id"] = table["group_id"].astype("object")
     fig = _draw(table, caption(frame, by), pipe_name, "deals" if "STAGE_ID" in frame else "leads")
-    return Report(fig, table)
+    display_hints(table, won="count", lost="count", open="count", closed="count")
+    return Report(fig, display_hints(table, win_rate="percent"))
 
 
 def _int(value: Any) -> Any:

@@ -111,7 +111,7 @@ def test_velocity(deals: pd.DataFrame, history: pd.DataFrame, rates: reports.Rat
     # 1 open deal, 2 won of 2 closed, won amounts 990 and 15000 USD, won cycle 1 day (deal 14)
     assert wholesale["open_deals"] == 1 and wholesale["win_rate"] == 1.0
     assert wholesale["avg_won_amount"] == pytest.approx(7995.0)
-    assert wholesale["per_day"] == pytest.approx(7995.0)
+    assert wholesale["amount_per_day"] == pytest.approx(7995.0)
 
 
 def test_history_errors(history: pd.DataFrame, deals: pd.DataFrame) -> None:
@@ -172,3 +172,21 @@ def test_tasks_by_status_overdue(tasks: pd.DataFrame) -> None:
     }
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts.count("1 overdue") == 2
+
+
+def test_tables_are_rounded_for_display_only(
+    history: pd.DataFrame, deals: pd.DataFrame, rates: reports.Rates
+) -> None:
+    from bitrix_frames.display import display_frame
+
+    _, conv = reports.stage_conversion(history)
+    assert conv.loc[0, "conversion"] == 0.25  # the raw value
+    shown = display_frame(conv, titles=False)
+    assert shown.loc[0, "conversion"] == "25.0 %" and shown.loc[0, "entered"] == "4"
+    _, stays = reports.time_in_stage(history)
+    assert display_frame(stays, titles=False).loc[0, "p90_days"] == "3.7"
+    _, vel = reports.velocity(deals, history, rates)
+    shown = display_frame(vel, titles=False).set_index("pipeline")
+    assert shown.loc["Wholesale", "won"] == "2"  # a count, not "2 USD"
+    assert shown.loc["Wholesale", "avg_won_amount"] == "7,995.00 USD"
+    assert shown.loc["Wholesale", "win_rate"] == "100.0 %"
