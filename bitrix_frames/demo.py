@@ -1,4 +1,4 @@
-"""``bitrix-frames demo``: load every entity of a portal and write the pipeline report.
+"""``bitrix-frames demo``: load every entity and the stage history, write the pipeline report.
 
 With no URL and no ``BITRIX_WEBHOOK_URL`` (environment or ``.env``) it starts an embedded
 sandbox portal, so the demo needs nothing but the package.
@@ -25,14 +25,16 @@ from bitrix_frames.webhook import parse_webhook
 
 __all__ = ["ENTITIES", "run_demo"]
 
-#: (label, Portal loader) in load order.
-ENTITIES: tuple[tuple[str, str], ...] = (
-    ("users", "users"),
-    ("leads", "leads"),
-    ("contacts", "contacts"),
-    ("companies", "companies"),
-    ("deals", "deals"),
-    ("tasks", "tasks"),
+#: (label, Portal loader, its arguments) in load order.
+ENTITIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("users", "users", ()),
+    ("leads", "leads", ()),
+    ("contacts", "contacts", ()),
+    ("companies", "companies", ()),
+    ("deals", "deals", ()),
+    ("tasks", "tasks", ()),
+    ("deal stage history", "stage_history", ("deal",)),
+    ("lead status history", "stage_history", ("lead",)),
 )
 
 
@@ -84,8 +86,10 @@ def run_demo(
 ) -> Path:
     """Load users, leads, contacts, companies, deals and tasks; write ``out_dir/index.html``.
 
-    The report holds the funnel, win rate by responsible, won/lost by month, revenue by responsible,
-    leads by source and tasks by status (figures as embedded PNG, tables below them), a summary
+    The report holds the funnel; from the stage history, stage conversion, time in stage, cycle
+    time, pipeline velocity and the lead status conversion; win rate by responsible and by source,
+    won/lost by month, revenue by responsible, leads by source and tasks by status (figures as
+    embedded PNG, tables below them), a summary
     table, ``funnel.png`` and one CSV per report table. Returns the path of ``index.html``.
     The webhook secret is never printed or written.
 
@@ -107,15 +111,22 @@ def run_demo(
     with _portal(url, say) as portal:
         frames: dict[str, Any] = {}
         steps = tqdm(ENTITIES, desc="Loading", unit="entity", disable=not progress)
-        for label, loader in steps:
+        for label, loader, args in steps:
             steps.set_postfix_str(label)
-            frames[label] = getattr(portal, loader)()
+            frames[label] = getattr(portal, loader)(*args)
         rates = reports.Rates.from_portal(portal)
         masked = portal.masked_url
     deals, users = frames["deals"], frames["users"]
+    history = frames["deal stage history"]
     builders = {
         "Deal funnel": lambda: reports.funnel(deals, rates),
+        "Stage conversion": lambda: reports.stage_conversion(history),
+        "Time in stage": lambda: reports.time_in_stage(history),
+        "Cycle time": lambda: reports.cycle_time(history),
         "Win rate by responsible": lambda: reports.win_rate(deals, users=users),
+        "Win rate by source": lambda: reports.win_rate(deals, by="SOURCE_ID"),
+        "Pipeline velocity": lambda: reports.velocity(deals, history, rates),
+        "Lead status conversion": lambda: reports.stage_conversion(frames["lead status history"]),
         "Won and lost by month": lambda: reports.won_lost_by_month(deals, rates),
         "Won revenue by responsible": lambda: reports.revenue_by_user(deals, rates, users=users),
         "Leads by source and status": lambda: reports.leads_by_source(frames["leads"]),

@@ -6,7 +6,7 @@ stage; failure stages are never "further"):
 - ``entered``: distinct records with at least one history row at that stage;
 - ``advanced``: those of them with a later history row at a stage further in the same pipeline
   (the success stage included);
-- ``conversion = advanced / entered``;
+- ``conversion = advanced / entered`` (empty at the success stage, where nothing is further);
 - ``lost``: those of them with a failure-stage row whose previous history row is at that stage
   (lost *from* that stage); ``lost_share = lost / entered``.
 
@@ -84,7 +84,10 @@ def conversion_table(hist: History) -> pd.DataFrame:
                     "semantics": hist.semantics.get(code, "P"),
                     "entered": n_in,
                     "advanced": n_adv,
-                    "conversion": n_adv / n_in if n_in else float("nan"),
+                    # nothing is further than the success stage: no rate to show there
+                    "conversion": n_adv / n_in
+                    if n_in and hist.semantics.get(code) != "S"
+                    else float("nan"),
                     "lost": n_lost,
                     "lost_share": n_lost / n_in if n_in else float("nan"),
                 }
@@ -172,7 +175,7 @@ def stage_conversion(
     Per pipeline and stage in pipeline order, ``entered`` = distinct records with at least one
     history row at that stage; ``advanced`` = those of them with a later history row at a stage
     further in the same pipeline (success stage included; failure stages are never further);
-    ``conversion = advanced / entered``; ``lost`` = those of them with a failure-stage row whose
+    ``conversion = advanced / entered`` (empty at the success stage: nothing is further); ``lost`` = those of them with a failure-stage row whose
     previous history row is at that stage, ``lost_share = lost / entered``.
 
     Args:

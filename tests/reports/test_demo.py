@@ -29,22 +29,37 @@ def test_demo_starts_a_sandbox_without_url(tmp_path: Path, monkeypatch, capsys) 
     assert f"Report written to {index}" in out.out
     assert "starting an embedded sandbox" in out.out
     html = index.read_text()
-    for title in (
+    titles = (
         "Deal funnel",
+        "Stage conversion",
+        "Time in stage",
+        "Cycle time",
         "Win rate by responsible",
+        "Win rate by source",
+        "Pipeline velocity",
+        "Lead status conversion",
         "Won and lost by month",
         "Won revenue by responsible",
         "Leads by source and status",
         "Tasks by status",
-    ):
+    )
+    for title in titles:
         assert f"<h2>{title}</h2>" in html
     pngs = _pngs(html)
-    assert len(pngs) == 6 and all(p.startswith(b"\x89PNG") for p in pngs)
+    assert len(pngs) == len(titles) and all(p.startswith(b"\x89PNG") for p in pngs)
+    assert " %</td>" in html  # shares shown as rounded percentages
     assert "Deal successful" in html and "General" in html  # labels, not codes only
     assert "sandboxsecret0001" not in html + out.out + out.err
     assert (tmp_path / "report" / "funnel.png").read_bytes().startswith(b"\x89PNG")
     funnel_csv = (tmp_path / "report" / "tables" / "deal-funnel.csv").read_text()
     assert funnel_csv.splitlines()[0] == "pipeline,pipeline_id,stage,stage_id,deals,amount,currency"
+    conversion_csv = (tmp_path / "report" / "tables" / "stage-conversion.csv").read_text()
+    assert conversion_csv.splitlines()[0] == (
+        "pipeline,pipeline_id,stage,stage_id,semantics,entered,advanced,conversion,lost,lost_share"
+    )
+    for name in ("won-and-lost-by-month", "won-revenue-by-responsible"):  # sums are cents
+        amounts = (tmp_path / "report" / "tables" / f"{name}.csv").read_text()
+        assert "0000000" not in amounts and "9999999" not in amounts, name
 
 
 def test_demo_reports_on_the_given_portal_without_printing_the_secret(
