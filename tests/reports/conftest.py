@@ -14,7 +14,8 @@ from bitrix_frames import reports
 def demo_portal():
     """The default Sandbox seed (the demo portal, 300 deals) and its loaded frames, per module.
 
-    Yields ``(portal, frames)``; ``frames`` holds deals, leads, tasks, users and rates.
+    Yields ``(portal, frames)``; ``frames`` holds deals, leads, tasks, users, rates and the deal
+    and lead stage histories.
     """
     sb = sandboxes.start(300)
     try:
@@ -25,6 +26,8 @@ def demo_portal():
                 "tasks": portal.tasks(),
                 "users": portal.users(),
                 "rates": reports.Rates.from_portal(portal),
+                "history": portal.stage_history("deal"),
+                "lead_history": portal.stage_history("lead"),
             }
             yield portal, frames
     finally:

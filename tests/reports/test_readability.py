@@ -31,6 +31,16 @@ BUILDERS = {
     "win rate by owner": lambda f: reports.win_rate(f["deals"], users=f["users"]),
     "win rate by source": lambda f: reports.win_rate(f["deals"], by="SOURCE_ID"),
     "lead win rate": lambda f: reports.win_rate(f["leads"], by="SOURCE_ID"),
+    "stage conversion": lambda f: reports.stage_conversion(f["history"]),
+    "stage conversion, one pipeline": lambda f: reports.stage_conversion(f["history"], pipeline=0),
+    "time in stage": lambda f: reports.time_in_stage(f["history"]),
+    "time in stage, hours": lambda f: reports.time_in_stage(f["history"], 2, unit="hours"),
+    "cycle time": lambda f: reports.cycle_time(f["history"]),
+    "velocity": lambda f: reports.velocity(f["deals"], f["history"], f["rates"]),
+    "velocity per currency": lambda f: reports.velocity(f["deals"], f["history"]),
+    "lead conversion": lambda f: reports.stage_conversion(f["lead_history"]),
+    "lead time in stage": lambda f: reports.time_in_stage(f["lead_history"]),
+    "lead cycle time": lambda f: reports.cycle_time(f["lead_history"]),
 }
 
 COUNT_WORDS = ("deals", "leads", "tasks")
