@@ -51,13 +51,14 @@ def cycles(hist: History) -> pd.DataFrame:
     )
     final = joined[after & joined["semantic"].isin(["S", "F"])].drop_duplicates("owner")
     names = _outcomes(hist.entity)
+    final = final.reset_index(drop=True)  # Series keep their dtypes, also when empty
     out = pd.DataFrame(
         {
-            "owner": final["owner"].to_numpy(),
-            "pipeline": final["pipeline"].to_numpy(),
-            "outcome": final["semantic"].map(names).to_numpy(),
-            "created": final["time_start"].to_numpy(),
-            "closed": final["time"].to_numpy(),
+            "owner": final["owner"],
+            "pipeline": final["pipeline"],
+            "outcome": final["semantic"].map(names).astype("object"),
+            "created": pd.to_datetime(final["time_start"], utc=True),
+            "closed": pd.to_datetime(final["time"], utc=True),
         }
     )
     out["days"] = (out["closed"] - out["created"]) / _DAY

@@ -166,7 +166,9 @@ def _draw(table: pd.DataFrame, rates: Rates | None) -> Any:
     style.amount_axis(ax.xaxis)
     ax.set_xlabel("won amount per day: open × win rate × avg won amount ÷ avg won days", fontsize=8)
     if not len(shown):
-        ax.text(0.5, 0.5, "no pipeline with won deals", ha="center", va="center")
+        ax.text(
+            0.5, 0.5, "no pipeline with won deals", ha="center", va="center", transform=ax.transAxes
+        )
     ax.set_title(
         style.title("Pipeline velocity", "open deals now", f"amounts {amount_note(rates)}"),
         fontsize=11,

@@ -190,3 +190,16 @@ def test_tables_are_rounded_for_display_only(
     assert shown.loc["Wholesale", "won"] == "2"  # a count, not "2 USD"
     assert shown.loc["Wholesale", "avg_won_amount"] == "7,995.00 USD"
     assert shown.loc["Wholesale", "win_rate"] == "100.0 %"
+
+
+def test_an_empty_window_gives_empty_tables_not_errors(
+    history: pd.DataFrame, deals: pd.DataFrame
+) -> None:
+    _, conv = reports.stage_conversion(history, since="2030-01-01")
+    assert conv["entered"].sum() == 0 and conv["conversion"].isna().all()
+    _, stays = reports.time_in_stage(history, since="2030-01-01")
+    assert stays["count"].sum() == 0 and stays["open"].sum() == 0
+    _, cycles = reports.cycle_time(history, since="2030-01-01")
+    assert cycles.empty and "median_days" in cycles.columns
+    _, vel = reports.velocity(deals, history.iloc[:0])
+    assert vel["amount_per_day"].isna().all()
