@@ -350,3 +350,19 @@ def test_explorer_on_the_demo_portal(demo_portal, deal_side) -> None:
     kept = {k for k, v in subset.items() if created_in(v, since, until)}
     assert set(ex.value["OWNER_ID"]) <= kept
     assert set(ex.value["CATEGORY_ID"].astype(int)) == {0}
+
+
+def test_explorer_on_the_lead_history(demo_portal, lead_side) -> None:
+    _portal, frames = demo_portal
+    history, by_owner, orders, sem, _raw = lead_side
+    ex = PipelineExplorer(history, frames["leads"], users=frames["users"])
+    assert [label for label, _ in ex.pipeline.options] == ["Leads"]
+    owner = int(frames["leads"]["ASSIGNED_BY_ID"].mode().iloc[0])
+    ex.owners.select(owner)
+    mine = set(frames["leads"].index[frames["leads"]["ASSIGNED_BY_ID"] == owner])
+    want = expected_conversion({k: v for k, v in by_owner.items() if k in mine}, orders, sem)
+    got = {
+        r.stage_id: (r.entered, r.advanced, r.lost) for r in ex.tables["conversion"].itertuples()
+    }
+    assert got == want
+    assert set(ex.value["OWNER_ID"]) <= mine and len(ex.value) > 0
