@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pytest
 import sandboxes
 from typed_frames import deals, history, leads, rates, tasks  # noqa: F401  (pytest fixtures)
@@ -32,3 +33,9 @@ def demo_portal():
             yield portal, frames
     finally:
         sb.stop()
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
