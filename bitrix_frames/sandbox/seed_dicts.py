@@ -36,25 +36,7 @@ import json
 import random
 
 from .config import SandboxConfig
-from .store import Store, register_schema
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS crm_status (id INTEGER PRIMARY KEY, entity_id TEXT NOT NULL,
-  status_id TEXT NOT NULL, name TEXT, name_init TEXT, sort INTEGER, system TEXT, category_id INTEGER,
-  color TEXT, semantics TEXT);
-CREATE INDEX IF NOT EXISTS crm_status_entity ON crm_status (entity_id, sort);
-CREATE TABLE IF NOT EXISTS crm_category (id INTEGER PRIMARY KEY, entity_type_id INTEGER, name TEXT,
-  sort INTEGER, is_default TEXT, created_at INTEGER);
-CREATE TABLE IF NOT EXISTS crm_currency (currency TEXT PRIMARY KEY, amount_cnt INTEGER, amount REAL,
-  sort INTEGER, base TEXT, full_name TEXT, format_string TEXT, dec_point TEXT, thousands_sep TEXT,
-  decimals INTEGER, date_update INTEGER);
-CREATE TABLE IF NOT EXISTS crm_userfield (id INTEGER PRIMARY KEY, entity_id TEXT, field_name TEXT,
-  user_type_id TEXT, xml_id TEXT, sort INTEGER, multiple TEXT, mandatory TEXT, settings TEXT,
-  label TEXT);
-CREATE TABLE IF NOT EXISTS crm_userfield_enum (id INTEGER PRIMARY KEY, field_id INTEGER, value TEXT,
-  sort INTEGER, def TEXT, xml_id TEXT);
-"""
-register_schema(SCHEMA)
+from .store import Store
 
 # (status_id, name, color, semantics) in SORT order; SORT = 10, 20, ...
 _LEAD_STATUSES = [

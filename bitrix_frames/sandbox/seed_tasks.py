@@ -20,37 +20,7 @@ import random
 import uuid
 
 from .config import SandboxConfig
-from .store import Store, register_schema
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS b_task (id INTEGER PRIMARY KEY AUTOINCREMENT, parent_id INTEGER,
-  title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', mark TEXT,
-  priority INTEGER NOT NULL DEFAULT 1, multitask TEXT NOT NULL DEFAULT 'N',
-  not_viewed TEXT NOT NULL DEFAULT 'N', replicate TEXT NOT NULL DEFAULT 'N',
-  stage_id INTEGER NOT NULL DEFAULT 0, created_by INTEGER NOT NULL, created_date INTEGER,
-  responsible_id INTEGER NOT NULL, changed_by INTEGER, changed_date INTEGER,
-  status_changed_by INTEGER, status_changed_date INTEGER, closed_by INTEGER, closed_date INTEGER,
-  activity_date INTEGER, date_start INTEGER, deadline INTEGER, start_date_plan INTEGER,
-  end_date_plan INTEGER, guid TEXT, xml_id TEXT, comments_count INTEGER,
-  allow_change_deadline TEXT NOT NULL DEFAULT 'N', allow_time_tracking TEXT NOT NULL DEFAULT 'N',
-  task_control TEXT NOT NULL DEFAULT 'N', add_in_report TEXT NOT NULL DEFAULT 'N',
-  time_estimate INTEGER NOT NULL DEFAULT 0, match_work_time TEXT NOT NULL DEFAULT 'N',
-  forum_topic_id INTEGER, outlook_version INTEGER NOT NULL DEFAULT 1, viewed_date INTEGER,
-  duration_fact INTEGER, duration_plan INTEGER, duration_type TEXT NOT NULL DEFAULT 'days',
-  is_muted TEXT NOT NULL DEFAULT 'N', is_pinned TEXT NOT NULL DEFAULT 'N',
-  status INTEGER NOT NULL DEFAULT 2, favorite TEXT NOT NULL DEFAULT 'N',
-  group_id INTEGER NOT NULL DEFAULT 0, auditors TEXT NOT NULL DEFAULT '[]',
-  accomplices TEXT NOT NULL DEFAULT '[]');
-CREATE INDEX IF NOT EXISTS b_task_responsible ON b_task (responsible_id);
-CREATE INDEX IF NOT EXISTS b_task_deadline ON b_task (deadline);
-CREATE TABLE IF NOT EXISTS b_task_crm (task_id INTEGER NOT NULL, code TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS b_task_crm_task ON b_task_crm (task_id, code);
-CREATE INDEX IF NOT EXISTS b_task_crm_code ON b_task_crm (code);
-CREATE TABLE IF NOT EXISTS b_task_tag (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id INTEGER NOT NULL,
-  name TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS b_task_tag_task ON b_task_tag (task_id);
-"""
-register_schema(SCHEMA)
+from .store import Store
 
 TASK_COLUMNS = (
     "id, parent_id, title, description, priority, not_viewed, created_by, created_date,"

@@ -24,20 +24,7 @@ import json
 import random
 
 from .config import SandboxConfig
-from .store import Store, register_schema
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS b_department (id INTEGER PRIMARY KEY, name TEXT, sort INTEGER,
-  parent_id INTEGER, head_id INTEGER);
-CREATE TABLE IF NOT EXISTS b_user (id INTEGER PRIMARY KEY, active TEXT NOT NULL DEFAULT 'Y',
-  xml_id TEXT, name TEXT, last_name TEXT, second_name TEXT, title TEXT, email TEXT,
-  last_login INTEGER, date_register INTEGER, time_zone TEXT, is_online TEXT, timestamp_x INTEGER,
-  last_activity_date INTEGER, personal_gender TEXT, personal_www TEXT, personal_birthday TEXT,
-  personal_photo TEXT, personal_mobile TEXT, personal_city TEXT, work_phone TEXT,
-  work_position TEXT, uf_employment_date TEXT, uf_department TEXT, uf_phone_inner TEXT,
-  user_type TEXT NOT NULL DEFAULT 'employee', is_admin TEXT NOT NULL DEFAULT 'N');
-"""
-register_schema(SCHEMA)
+from .store import Store
 
 DEPARTMENTS = [
     (1, "Company", 100, None),

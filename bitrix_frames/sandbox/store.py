@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SCHEMAS: list[str] = []
+from .tables import DDL
+
+SCHEMAS: list[str] = list(DDL)
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 

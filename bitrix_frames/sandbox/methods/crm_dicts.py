@@ -16,7 +16,6 @@ import json
 import sqlite3
 from typing import Any
 
-from .. import seed_dicts  # noqa: F401  (registers the dictionary tables)
 from ..api import ApiError, Call, Page, method
 from ..filters import Column, order_clause, where_clause
 from ..store import Store

@@ -17,7 +17,6 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
-from .. import seed_dicts  # noqa: F401  (registers the dictionary tables we read)
 from ..crm_fields import ENTITIES, EntityDef, FieldDef
 from ..filters import Column
 from ..store import Store, register_schema

@@ -18,7 +18,6 @@ import sqlite3
 import uuid
 from typing import Any
 
-from .. import seed_tasks  # noqa: F401  (registers b_task, b_task_crm, b_task_tag)
 from ..api import ApiError, Call, method
 from ..values import parse_datetime, php_str
 from .crm_dicts import param

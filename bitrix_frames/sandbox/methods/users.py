@@ -18,7 +18,6 @@ import re
 import sqlite3
 from typing import Any
 
-from .. import seed_users  # noqa: F401  (registers b_user / b_department)
 from ..api import ApiError, Call, Page, method
 from ..filters import Column, order_clause, split_key, where_clause
 from ..listing import fetch_page
