@@ -69,7 +69,7 @@ def test_committed_without_outputs(path: Path) -> None:
     assert code and all(not c.outputs and c.execution_count is None for c in code)
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path: Path, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("BITRIX_WEBHOOK_URL", raising=False)
