@@ -226,9 +226,11 @@ def _refresh_once(
         since = max(since, _utc(base_filter[key]))
     method = ent.list_method
     probes = deletions.shape_of(method) is not None
+    wire = ent.wire({"filter": base_filter})  # the probes' filter as sent (crm.item: camelCase)
+    wire_filter, fixed = wire.pop("filter"), wire
     # The deletion check rides in the changed rows' request: ID-range counts, or one COUNT.
     companions = (
-        deletions.first_probes(method, base_filter, df.index, FIRST_PROBES)
+        deletions.first_probes(method, wire_filter, df.index, FIRST_PROBES, fixed)
         if probes
         else {"n": _count_command(method, base_filter)}
     )
@@ -243,7 +245,7 @@ def _refresh_once(
     old, new = _align_categories(df.drop(index=changed.index, errors="ignore"), changed)
     merged = pd.concat([old, new[old.columns]]) if len(new) else old
     if probes:
-        gone = deletions.find_gone(client, method, base_filter, merged.index, side)
+        gone = deletions.find_gone(client, method, wire_filter, merged.index, side, fixed)
         if gone:
             merged = merged[~merged.index.isin(list(gone))]
     else:

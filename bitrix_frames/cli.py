@@ -166,7 +166,11 @@ _DATASETS = [ent.plural or name for name, ent in ENTITIES.items()]
 
 @app.command()
 def export(
-    entity: str = typer.Argument(..., help=f"One of: {', '.join(_DATASETS)}."),
+    entity: str = typer.Argument(
+        ...,
+        help=f"One of: {', '.join(_DATASETS)}; or a smart process's items: item:<entityTypeId> "
+        "or item:<title> (e.g. item:1036, 'item:Contracts').",
+    ),
     out: str = typer.Option(
         ...,
         "--out",
@@ -190,12 +194,13 @@ def export(
     from bitrix_frames import connect
     from bitrix_frames.datasets import export as export_stream
     from bitrix_frames.errors import BitrixError
+    from bitrix_frames.items import resolve_item_name
 
     try:
         with connect(url) as portal:
             done = export_stream(
                 portal.client,
-                entity,
+                resolve_item_name(portal.client, entity),
                 out,
                 filter=json.loads(filter) if filter else None,
                 select=[name.strip() for name in select.split(",")] if select else None,

@@ -105,11 +105,12 @@ class Stream:
         from .query import ListQuery
 
         plan = self.plan
+        wire = plan.wire_query()
         query = ListQuery(
-            filter=dict(plan.api_filter or {}),
-            select=plan.send_select,
-            order=plan.api_order,
-            params=dict(plan.ent.list_params),
+            filter=dict(wire["filter"] or {}),
+            select=wire["select"],
+            order=wire["order"],
+            params=dict(wire["params"] or {}),
         )
         try:
             if plan.ent.owner_keys:  # product rows: read per owner group, deals by default

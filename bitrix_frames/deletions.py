@@ -87,7 +87,11 @@ def _bounded(filter: Mapping[str, Any], key: str, lo: int | None, hi: int | None
 
 
 def probe_command(
-    method: str, filter: Mapping[str, Any], lo: int | None, hi: int | None
+    method: str,
+    filter: Mapping[str, Any],
+    lo: int | None,
+    hi: int | None,
+    params: Mapping[str, Any] | None = None,
 ) -> Command:
     """The probe of ``[lo, hi)``: ``total`` = matching rows in it, rows = its first 50 IDs.
 
@@ -103,6 +107,7 @@ def probe_command(
     return (
         method,
         {
+            **(params or {}),
             "filter": _bounded(filter, key, lo, hi),
             "order": {key: "ASC"},
             "select": [key],
@@ -131,11 +136,17 @@ def first_ranges(ids: Iterable[int], parts: int) -> list[tuple[int | None, int |
 
 
 def first_probes(
-    method: str, filter: Mapping[str, Any], ids: Iterable[int], parts: int
+    method: str,
+    filter: Mapping[str, Any],
+    ids: Iterable[int],
+    parts: int,
+    params: Mapping[str, Any] | None = None,
 ) -> dict[str, Command]:
-    """Companion commands probing :func:`first_ranges`, named ``gone_<lo>_<hi>``."""
+    """Companion commands probing :func:`first_ranges`, named ``gone_<lo>_<hi>`` (``params``:
+    fixed parameters of the method, e.g. ``entityTypeId``)."""
     return {
-        _name(lo, hi): probe_command(method, filter, lo, hi) for lo, hi in first_ranges(ids, parts)
+        _name(lo, hi): probe_command(method, filter, lo, hi, params)
+        for lo, hi in first_ranges(ids, parts)
     }
 
 
@@ -213,6 +224,7 @@ def find_gone(
     filter: Mapping[str, Any],
     ids: Iterable[int],
     first: BatchResult,
+    params: Mapping[str, Any] | None = None,
 ) -> set[int]:
     """Cached ``ids`` no longer matching ``filter`` on the portal, given ``first``: the results of
     the :func:`first_probes` sent with the changed rows (probed over the IDs cached before the
@@ -253,7 +265,8 @@ def find_gone(
             for lo, hi in _split(seg.members, seg.lo, seg.hi, parts):
                 probes[_name(lo, hi)] = (lo, hi)
         res = _send(
-            client, {n: probe_command(method, filter, lo, hi) for n, (lo, hi) in probes.items()}
+            client,
+            {n: probe_command(method, filter, lo, hi, params) for n, (lo, hi) in probes.items()},
         )
     return set(gone)
 

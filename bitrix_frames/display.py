@@ -49,7 +49,7 @@ __all__ = [
     "sort_keys",
 ]
 
-_AMOUNT_NAME = re.compile(r"(amount|opportunity|revenue|price)", re.I)
+_AMOUNT_NAME = re.compile(r"(amount|opportunity|revenue|sum|price|won|lost)", re.I)
 # integers that are names, not quantities: no thousands separator (ids, codes, years)
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|[a-z]Id$|_code$|^code$|year$)", re.I)
 
@@ -240,9 +240,7 @@ def _currency_column(df: pd.DataFrame, col: str, spec: ColumnSpec | None) -> str
         own = f"{col}_CURRENCY"
         return own if own in df.columns else None
     amountish = (spec is not None and spec.kind == "float") or (
-        spec is None
-        and pd.api.types.is_float_dtype(df[col].dtype)
-        and _AMOUNT_NAME.search(col) is not None
+        spec is None and _AMOUNT_NAME.search(col) is not None
     )
     if not amountish:
         return None

@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ __all__ = [
     "Shape",
     "camel_to_upper",
     "entity",
+    "item_camel",
+    "item_entity",
     "keyset_for",
     "rows_path_for",
     "upper_to_camel",
@@ -161,10 +164,57 @@ class Entity:
     """Filter keys naming the owner type and the owner IDs a list method requires
     (``("=ownerType", "=ownerId")`` for product rows); such lists are read per owner group
     (:mod:`~bitrix_frames.owner_paging`), never as one unfiltered keyset chain."""
+    fixed_params: tuple[tuple[str, Any], ...] = ()
+    """Parameters every call of the entity carries (``entityTypeId`` of ``crm.item.*``)."""
+    camel_params: bool = False
+    """``select``/``filter``/``order`` keys and written ``fields`` are camelCase on the wire
+    (``crm.item.*``; see :meth:`api_name`) while frames keep the UPPER_SNAKE ``upperName``."""
+    pipelines_of: int = 2
+    """entityTypeId whose pipelines (``crm.category.list``) label CATEGORY_ID and order stages."""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The fixed parameters as a dict (empty for the classic methods)."""
+        return dict(self.fixed_params)
+
+    def api_name(self, name: str) -> str:
+        """The key of column ``name`` in this entity's API (responses; parameters when
+        :attr:`camel_params`): ``STAGE_ID`` -> ``stageId`` for items, ``ufCrmTask`` for tasks.
+
+        >>> item_entity(1036).api_name("UF_CRM_7_1721812653715")
+        'ufCrm7_1721812653715'
+        """
+        if self.fields_format == "item":
+            return item_camel(name)
+        return upper_to_camel(name) if self.camel_response else name
+
+    def wire_key(self, key: str) -> str:
+        """A parameter key (a filter key may carry an operator: ``>=UPDATED_TIME``) as sent."""
+        if not self.camel_params:
+            return key
+        op = _OPERATOR.match(key)
+        prefix = op.group(0) if op else ""
+        return prefix + self.api_name(key[len(prefix) :])
+
+    def wire(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Call parameters as sent: the fixed ones added, select/filter/order/fields keys renamed
+        for :attr:`camel_params` entities (filter sub-keys too)."""
+        out = {**self.params, **params}
+        if not self.camel_params:
+            return out
+        for key in ("filter", "order", "fields"):
+            value = out.get(key)
+            if isinstance(value, Mapping):
+                out[key] = {self.wire_key(str(k)): v for k, v in value.items()}
+        if isinstance(out.get("select"), list | tuple):
+            out["select"] = [self.wire_key(str(k)) for k in out["select"]]
+        return out
 
 
 _CRM_MULTI = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
 _LEGACY_KEYSET = Shape("ID", "ID", None)
+_ITEM_KEYSET = Shape("id", "id", "items")
+_OPERATOR = re.compile(r"^[!<>=%@?]+")
 
 
 def _crm(
@@ -375,6 +425,21 @@ ENTITIES: dict[str, Entity] = {
             "parsedDescription",
         ),
     ),
+    "smart_process": Entity(
+        name="smart_process",
+        plural="smart_processes",
+        list_method="crm.type.list",
+        get_method="crm.type.get",
+        fields_method="crm.type.fields",
+        list_key="types",
+        item_key="type",
+        fields_key="fields",
+        fields_format="item",
+        camel_response=True,
+        camel_params=True,
+        modified_field="UPDATED_TIME",
+        keep_unknown_keys=False,
+    ),
     "user": Entity(
         name="user",
         plural="users",
@@ -435,7 +500,7 @@ _PLURALS = {ent.plural: key for key, ent in ENTITIES.items()}
 _RAW_KEYSET: dict[str, Shape] = {
     "crm.quote.list": _LEGACY_KEYSET,
     "crm.invoice.list": _LEGACY_KEYSET,
-    "crm.item.list": Shape("id", "id", "items"),
+    "crm.item.list": _ITEM_KEYSET,
 }
 
 
@@ -470,22 +535,82 @@ def rows_path_for(method: str) -> str | None:
 
 
 def entity(name: str | Entity) -> Entity:
-    """Registry record by name (singular or plural, any case).
+    """Registry record by name (singular or plural, any case); ``item:<entityTypeId>`` (or
+    ``item_<entityTypeId>``) is the ``crm.item.*`` record of that type (:func:`item_entity`).
 
     Example::
 
         >>> entity("Companies").list_method
         'crm.company.list'
+        >>> entity("item:1036").params
+        {'entityTypeId': 1036}
     """
     if isinstance(name, Entity):
         return name
     key = name.strip().lower()
     key = _PLURALS.get(key, key)
+    match = _ITEM_NAME.fullmatch(key)
+    if match:
+        return item_entity(int(match.group(1)))
     try:
         return ENTITIES[key]
     except KeyError:
-        known = ", ".join(ENTITIES)
+        known = ", ".join([*ENTITIES, "item:<entityTypeId>"])
         raise ValueError(f"unknown entity {name!r}; expected one of: {known}") from None
+
+
+_ITEM_NAME = re.compile(r"items?[:_](\d+)")
+_ITEMS: dict[int, Entity] = {}
+_CLASSIC_TYPES = {1: "lead", 2: "deal", 3: "contact", 4: "company"}
+_ITEM_STAGES = {1, 2}  # classic types with a stage field; smart processes have STAGE_ID
+
+
+def item_entity(entity_type_id: int) -> Entity:
+    """The registry record of ``crm.item.*`` for one entityTypeId (a smart process, or 1-4 for
+    leads, deals, contacts and companies through the universal API).
+
+    Its calls carry ``entityTypeId``; parameters are camelCase, frame columns the fields'
+    ``upperName`` (``STAGE_ID``, ``UF_CRM_7_1721812653715``). Adds are found again by ``XML_ID``
+    (smart processes) or ``ORIGIN_ID`` (classic types); refresh follows ``UPDATED_TIME``.
+
+    Example::
+
+        >>> ent = item_entity(1036)
+        >>> ent.name, ent.list_method, ent.keyset.id_key
+        ('item_1036', 'crm.item.list', 'id')
+    """
+    etid = int(entity_type_id)
+    if etid <= 0:
+        raise ValueError(f"entityTypeId must be a positive int, got {entity_type_id!r}")
+    if etid not in _ITEMS:
+        classic = etid in _CLASSIC_TYPES
+        _ITEMS[etid] = Entity(
+            name=f"item_{etid}",
+            list_method="crm.item.list",
+            get_method="crm.item.get",
+            fields_method="crm.item.fields",
+            add_method="crm.item.add",
+            update_method="crm.item.update",
+            delete_method="crm.item.delete",
+            list_key="items",
+            item_key="item",
+            fields_key="fields",
+            fields_format="item",
+            camel_response=True,
+            camel_params=True,
+            fixed_params=(("entityTypeId", etid),),
+            modified_field="UPDATED_TIME",
+            created_field="CREATED_TIME",
+            not_listed=("CONTACTS",),
+            optional_extra=frozenset({"OPENED"}),  # crm.item.add fills the type's default
+            entity_type_id=etid,
+            pipelines_of=etid if not classic or etid == 2 else 2,
+            stage_field="STAGE_ID" if not classic or etid in _ITEM_STAGES else None,
+            marker_field="ORIGIN_ID" if classic else "XML_ID",
+            keep_unknown_keys=False,
+            keyset=_ITEM_KEYSET,
+        )
+    return _ITEMS[etid]
 
 
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -503,3 +628,22 @@ def upper_to_camel(name: str) -> str:
     """UPPER_SNAKE -> camelCase as the task API renders it (``UF_CRM_TASK`` -> ``ufCrmTask``)."""
     head, *rest = name.lower().split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+_PLAIN_ITEM_NAME = re.compile(r"^[A-Z_]+$|^UF_CRM_\d{1,4}_[\d_]+$|^UF_CRM_\d{1,4}_[A-Z_]+$")
+
+
+def item_camel(name: str) -> str:
+    """A ``crm.item.fields`` ``upperName`` as the API's camelCase key (the core's converter:
+    digits joined by ``_`` keep it; numeric user fields without a type prefix keep ``ufCrm_``).
+
+    >>> item_camel("IS_MANUAL_OPPORTUNITY"), item_camel("UF_CRM_7_1721812653715")
+    ('isManualOpportunity', 'ufCrm7_1721812653715')
+    >>> item_camel("UF_CRM_1721244707107"), item_camel("PARENT_ID_1220")
+    ('ufCrm_1721244707107', 'parentId1220')
+    """
+    if not _PLAIN_ITEM_NAME.match(name) and name.upper().startswith("UF_"):
+        return ("ufCrm_" + name[7:]) if name.upper().startswith("UF_CRM_") else "uf" + name[3:]
+    marked = re.sub(r"(\d)_(\d)", r"\1~\2", name)
+    head, *rest = [p for p in marked.lower().split("_") if p] or [""]
+    return (head + "".join(p[:1].upper() + p[1:] for p in rest)).replace("~", "_")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ def default_select(entity: str | Entity, specs: Mapping[str, ColumnSpec]) -> lis
     ent = _entity(entity)
     if ent.fields_format in ("captions", "static"):
         return None
-    if ent.fields_format == "task":
+    if ent.fields_format in ("task", "item"):
         return [s.name for s in specs.values() if not s.derived_from]
     extra = [
         s.name
@@ -186,10 +187,7 @@ def load_with(
     _, side = client.list_with(
         plan.ent.list_method,
         companions,
-        filter=plan.api_filter or None,
-        select=plan.send_select,
-        order=plan.api_order,
-        params=dict(plan.ent.list_params) or None,
+        **plan.wire_query(),
         progress=progress,
         sink=batches,
         shape=plan.ent.keyset,
@@ -269,6 +267,24 @@ class LoadPlan:
     def columns(self) -> list[str]:
         return _columns(self.ent, self.specs, self.api_select)
 
+    def wire_query(self) -> dict[str, Any]:
+        """``filter``/``select``/``order``/``params`` of the list call as sent (camelCase keys
+        and ``entityTypeId`` for ``crm.item.list``)."""
+        wire = self.ent.wire(
+            {
+                **self.ent.list_params,
+                "filter": self.api_filter,
+                "select": self.send_select,
+                "order": self.api_order,
+            }
+        )
+        return {
+            "filter": wire.pop("filter") or None,
+            "select": wire.pop("select"),
+            "order": wire.pop("order"),
+            "params": wire or None,
+        }
+
     def frame(self, rows: Iterable[Mapping[str, Any]], *, attrs: bool = True) -> pd.DataFrame:
         """Rows (all of them, or one streamed chunk) as the typed frame with its attrs
         (``attrs=False``: without, for the chunks after the first)."""
@@ -333,7 +349,11 @@ def plan_load(
     api_order = _check_order(ent, specs, order)
     send_select = api_select if api_select is not None else default_select(ent, specs)
     send_select = expand_uf_mask(ent, specs, send_select)
-    if send_select is not None and ent.fields_format == "task" and "ID" not in send_select:
+    if (
+        send_select is not None
+        and ent.fields_format in ("task", "item")
+        and "ID" not in send_select
+    ):
         send_select = ["ID", *send_select]
     return LoadPlan(client, ent, specs, api_filter, api_select, api_order, send_select)
 
@@ -453,10 +473,14 @@ def stages(client: BitrixClient, entity: str | Entity = "deal") -> pd.DataFrame:
         raise ValidationError(f"{ent.name} has no stages")
     spec = specs[field]
     by_code: dict[str, dict] = {}
+    family = re.sub(r"^(DYNAMIC_\d+_STAGE)_\d+$", r"\1", spec.status_type or "\0")
     for r in metadata(client).statuses():
-        if r.get("ENTITY_ID", "").startswith(spec.status_type or "\0"):
+        if r.get("ENTITY_ID", "").startswith(family):
             by_code.setdefault(r["STATUS_ID"], r)
-    names = {_int_or_none(p.get("id")): p.get("name") for p in metadata(client).pipelines()}
+    names = {
+        _int_or_none(p.get("id")): p.get("name")
+        for p in metadata(client).pipelines(ent.pipelines_of)
+    }
     codes = list(spec.categories or ())
     owners = list(spec.pipelines or [None] * len(codes))
     frame = pd.DataFrame(

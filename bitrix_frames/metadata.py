@@ -46,7 +46,7 @@ class PortalMetadata:
         self._userfields: dict[str, list[dict]] = {}
         self._specs: dict[str, dict[str, ColumnSpec]] = {}
         self._statuses: list[dict] | None = None
-        self._pipelines: list[dict] | None = None
+        self._pipelines: dict[int, list[dict]] = {}  # by entityTypeId
         self._currencies: list[dict] | None = None
         self._users: dict[int, str] | None = None
 
@@ -71,11 +71,11 @@ class PortalMetadata:
             if ent.name not in self._fields and ent.fields_method is None:
                 self._fields[ent.name] = dict(ent.static_fields)
             if ent.name not in self._fields and ent.fields_method is not None:
-                commands["fields"] = (ent.fields_method, {})
+                commands["fields"] = (ent.fields_method, ent.params)
             if crm and self._statuses is None:
                 commands["statuses"] = ("crm.status.list", {"order": {"SORT": "ASC"}})
-            if crm and self._pipelines is None:
-                commands["pipelines"] = ("crm.category.list", {"entityTypeId": 2})
+            if crm and ent.pipelines_of not in self._pipelines:
+                commands["pipelines"] = ("crm.category.list", {"entityTypeId": ent.pipelines_of})
             if crm and self._currencies is None:
                 commands["currencies"] = ("crm.currency.list", {"order": {"SORT": "ASC"}})
             if ent.userfield_method and ent.name not in self._userfields:
@@ -100,7 +100,7 @@ class PortalMetadata:
                 got = (
                     got.get("categories") if isinstance(got, dict) and "categories" in got else got
                 )
-                self._pipelines = _rows(res, "pipelines", commands, got)
+                self._pipelines[ent.pipelines_of] = _rows(res, "pipelines", commands, got)
             if "currencies" in commands:
                 self._currencies = _rows(res, "currencies", commands)
             if "userfields" in commands:
@@ -134,13 +134,13 @@ class PortalMetadata:
                 self._statuses = unwrap(got, None, "crm.status.list")
             return self._statuses
 
-    def pipelines(self) -> list[dict]:
-        """Deal pipelines (``crm.category.list``, entityTypeId 2)."""
+    def pipelines(self, entity_type_id: int = 2) -> list[dict]:
+        """Pipelines of an entity type (``crm.category.list``; default 2 = deals)."""
         with self._lock:
-            if self._pipelines is None:
-                got = self.client.call("crm.category.list", {"entityTypeId": 2})
-                self._pipelines = unwrap(got, "categories", "crm.category.list")
-            return self._pipelines
+            if entity_type_id not in self._pipelines:
+                got = self.client.call("crm.category.list", {"entityTypeId": entity_type_id})
+                self._pipelines[entity_type_id] = unwrap(got, "categories", "crm.category.list")
+            return self._pipelines[entity_type_id]
 
     def currencies(self) -> list[dict]:
         """``crm.currency.list`` rows."""
@@ -174,7 +174,7 @@ class PortalMetadata:
             crm = ent.entity_type_id is not None
             return Dictionaries(
                 statuses=self.statuses() if crm else [],
-                pipelines=self.pipelines() if crm else [],
+                pipelines=self.pipelines(ent.pipelines_of) if crm else [],
                 currencies=self.currencies() if crm else [],
                 userfields=self.userfields(ent),
                 users=self.users() if _needs_users(ent) else {},

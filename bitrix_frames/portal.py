@@ -219,6 +219,24 @@ class Portal:
 
         return load_product_rows(self.client, owner, owner_ids, filter, progress=progress)
 
+    def smart_processes(self, **kw: Any) -> pd.DataFrame:
+        """The portal's smart processes (``crm.type.list``), one row per type, index ``ID``;
+        ``ENTITY_TYPE_ID`` is what :meth:`items` takes."""
+        from .items import smart_processes
+
+        return smart_processes(self.client, **kw)
+
+    def items(self, entity_type_id_or_title: int | str, **kw: Any) -> pd.DataFrame:
+        """Items of a smart process (``crm.item.list``) as a typed DataFrame indexed by ``ID``:
+        columns are the fields' ``upperName`` (``STAGE_ID``, ``UF_CRM_7_1721812653715``), the
+        stage a categorical in pipeline order with labels. Takes an entityTypeId (1-4: leads,
+        deals, contacts, companies through the universal API) or a title; write back with
+        :meth:`plan`. ``portal.items("Contracts", filter={"STAGE_ID": "DT1038_12:NEW"})``."""
+        from . import frames
+        from .items import item_entity_for
+
+        return frames.load(self.client, item_entity_for(self.client, entity_type_id_or_title), **kw)
+
     # -- metadata ----------------------------------------------------------------------------
     def fields(self, entity: str) -> pd.DataFrame:
         """Field metadata of ``entity``, one row per field: ``portal.fields("deal")``."""

@@ -3,7 +3,7 @@
 * :mod:`.specs`     field metadata -> :class:`ColumnSpec` (name, dtype, flags, allowed values)
 * :mod:`.to_pandas` API records -> typed DataFrame
 * :mod:`.to_api`    column values -> API values (filters, write-back); filter/select checks
-* :mod:`.labels`    codes <-> human labels (``code_to_label`` / ``label_to_code``; unknown -> ``#<code>``)
+* :mod:`.labels`    codes <-> human labels
 
 Example::
 
@@ -14,15 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from .labels import (
-    LabelError,
-    code_for,
-    code_to_label,
-    label_map,
-    label_series,
-    label_to_code,
-    unknown_label,
-)
+from .labels import LabelError, code_for, label_map, label_series
 from .specs import ColumnSpec, Dictionaries, build_specs, spec_from_dict
 from .to_api import (
     BadValue,
@@ -46,18 +38,15 @@ __all__ = [
     "SelectError",
     "build_specs",
     "code_for",
-    "code_to_label",
     "convert_column",
     "encode_filter",
     "encode_select",
     "label_map",
     "label_series",
-    "label_to_code",
     "money_to_api",
     "record_to_api",
     "spec_from_dict",
     "split_operator",
     "to_frame",
-    "unknown_label",
     "value_to_api",
 ]

@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -240,12 +241,25 @@ def _pipeline_order(dicts: Dictionaries) -> list[dict]:
     return sorted(dicts.pipelines, key=lambda p: (_int(p.get("sort")), _int(p.get("id"))))
 
 
+_SMART_STAGES = re.compile(r"(DYNAMIC_\d+_STAGE)(_\d+)?")
+
+
+def _stage_dictionary(status_type: str, pipeline: int) -> str | None:
+    """The stage dictionary of one pipeline when ``status_type`` names pipeline stages (deals:
+    ``DEAL_STAGE[_<id>]``; smart processes: ``DYNAMIC_<type>_STAGE_<id>``), else None."""
+    if status_type == "DEAL_STAGE":
+        return "DEAL_STAGE" if pipeline == 0 else f"DEAL_STAGE_{pipeline}"
+    match = _SMART_STAGES.fullmatch(status_type)
+    return f"{match.group(1)}_{pipeline}" if match else None
+
+
 def _status_values(
     status_type: str, dicts: Dictionaries
 ) -> tuple[tuple, tuple, tuple | None, tuple | None]:
-    """Codes, labels, pipeline ids, plain names of one status dictionary (deal stages: all pipelines)."""
+    """Codes, labels, pipeline ids, plain names of one status dictionary (deal and smart-process
+    stages: every pipeline of the entity, in pipeline order)."""
     rows = dicts.statuses
-    if status_type != "DEAL_STAGE":
+    if _stage_dictionary(status_type, 0) is None:
         own = sorted(
             (r for r in rows if r.get("ENTITY_ID") == status_type),
             key=lambda r: (_int(r.get("SORT")), _int(r.get("ID"))),
@@ -260,7 +274,7 @@ def _status_values(
     plain: list[str] = []
     for pipe in pipelines:
         pid = _int(pipe.get("id"))
-        dict_id = "DEAL_STAGE" if pid == 0 else f"DEAL_STAGE_{pid}"
+        dict_id = _stage_dictionary(status_type, pid)
         stages = sorted(
             (r for r in rows if r.get("ENTITY_ID") == dict_id),
             key=lambda r: (_int(r.get("SORT")), _int(r.get("ID"))),
@@ -295,7 +309,9 @@ def _task_enum(values: Any) -> tuple[tuple, tuple]:
     return tuple(k for k, _ in pairs), tuple(str(v) for _, v in pairs)
 
 
-def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[ColumnSpec]:
+def _make(
+    name: str, raw: dict, ent: Entity, dicts: Dictionaries, api_name: str | None = None
+) -> list[ColumnSpec]:
     ftype = str(raw.get("type") or "string")
     if name in ent.user_fields:
         ftype = "user"
@@ -310,7 +326,7 @@ def _make(name: str, raw: dict, ent: Entity, dicts: Dictionaries) -> list[Column
         immutable=bool(raw.get("isImmutable", False)),
         multiple=multiple,
         dynamic=bool(raw.get("isDynamic", name.startswith("UF_"))),
-        api_name=upper_to_camel(name) if ent.camel_response else name,
+        api_name=api_name or (upper_to_camel(name) if ent.camel_response else name),
         status_type=raw.get("statusType") or (raw.get("settings") or {}).get("ENTITY_TYPE"),
     )
     if ftype == "boolean" and raw.get("isDynamic"):
@@ -411,6 +427,7 @@ def build_specs(
     dicts = dicts or Dictionaries()
     if ent.fields_key and isinstance(fields, dict) and ent.fields_key in fields:
         fields = fields[ent.fields_key]
+    api_names: dict[str, str] = {}
     if ent.fields_format == "captions":
         raw_fields = {
             name: {"type": ent.static_types.get(name, "string"), "title": caption}
@@ -420,19 +437,24 @@ def build_specs(
             raw_fields.setdefault(name, {"type": ftype, "title": name})
         raw_fields["ID"]["isReadOnly"] = True
     else:
-        # camelCase fields (crm.item.*): the column is the upperName, else a mechanical rename
-        raw_fields = {
-            str(raw.get("upperName") or camel_to_upper(name))
-            if isinstance(raw, dict)
-            else name: raw
-            for name, raw in (fields or {}).items()
-        }
+        # camelCase fields (crm.item.*): the column is the upperName, else a mechanical rename;
+        # the camelCase key stays the column's api_name
+        raw_fields = {}
+        for key, raw in (fields or {}).items():
+            upper = (
+                str(raw.get("upperName") or camel_to_upper(key)) if isinstance(raw, dict) else key
+            )
+            raw_fields[upper] = raw
+            if upper != key:
+                api_names[upper] = key
         for name, ftype in ent.static_types.items():  # documented keys the method omits
             raw_fields.setdefault(name, {"type": ftype, "title": name, "isReadOnly": True})
     specs: dict[str, ColumnSpec] = {}
     for name, raw in raw_fields.items():
         if name in ent.not_listed:
             continue
-        for spec in _make(name, raw if isinstance(raw, dict) else {}, ent, dicts):
+        for spec in _make(
+            name, raw if isinstance(raw, dict) else {}, ent, dicts, api_names.get(name)
+        ):
             specs[spec.name] = spec
     return specs

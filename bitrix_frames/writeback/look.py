@@ -20,7 +20,6 @@ from typing import Any
 
 from ..batch import MAX_COMMANDS
 from ..contract import BitrixClient
-from ..entities import upper_to_camel
 from .ops import WriteRecipe
 
 CHUNK = MAX_COMMANDS  # IDs (or markers) per list filter; sub-calls per request
@@ -44,16 +43,17 @@ def _unwrap(recipe: WriteRecipe, result: Any) -> list[dict]:
 
 def _upper(recipe: WriteRecipe, row: dict, names: Iterable[str]) -> dict[str, Any]:
     """A response row with UPPER_SNAKE keys (task responses are camelCase)."""
-    if not recipe.entity.camel_response:
+    ent = recipe.entity
+    if not ent.camel_response:
         return row
-    return {n: row.get(upper_to_camel(n), row.get(n)) for n in names}
+    return {n: row.get(ent.api_name(n), row.get(n)) for n in names}
 
 
 def _list_params(recipe: WriteRecipe, filt: dict, select: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {"filter": filt, "select": select, "order": {"ID": "ASC"}}
     if recipe.entity.uncounted_start:
         params["start"] = -1  # no COUNT: one page of at most 50 rows
-    return params
+    return recipe.entity.wire(params)  # crm.item.*: entityTypeId, camelCase keys
 
 
 def _run(client: BitrixClient, commands: dict[str, tuple[str, dict]]) -> dict[str, Any]:
@@ -138,11 +138,16 @@ def _scan_markers(
 ) -> dict[str, int]:
     """Fallback: every record created since ``since`` (minus a margin for clock skew)."""
     marker = recipe.marker or ""
-    created = recipe.entity.created_field or "DATE_CREATE"
+    ent = recipe.entity
+    created = ent.created_field or "DATE_CREATE"
     start = (since or 0) - 3600
     iso = dt.datetime.fromtimestamp(max(start, 0), dt.timezone.utc).isoformat()
+    wire = ent.wire({"filter": {f">={created}": iso}, "select": ["ID", marker]})
     rows = client.list(
-        recipe.entity.list_method, filter={f">={created}": iso}, select=["ID", marker]
+        ent.list_method,
+        filter=wire.pop("filter"),
+        select=wire.pop("select"),
+        params=wire or None,
     )
     found: dict[str, int] = {}
     for raw in rows:

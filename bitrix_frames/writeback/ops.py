@@ -67,11 +67,11 @@ class WriteRecipe:
         """``(method, params)`` of one operation."""
         ent = self.entity
         if op.op == "add":
-            return ent.add_method or "", {"fields": op.fields}
+            return ent.add_method or "", ent.wire({"fields": op.fields})
         if op.op == "update":
-            return ent.update_method or "", {self.id_param: op.id, "fields": op.fields}
+            return ent.update_method or "", ent.wire({self.id_param: op.id, "fields": op.fields})
         if op.op == "delete":
-            return ent.delete_method or "", {self.id_param: op.id}
+            return ent.delete_method or "", ent.wire({self.id_param: op.id})
         if op.op == "complete" and ent.completion is not None:
             return ent.completion.method, {self.id_param: op.id}
         raise ValueError(f"unknown operation {op.op!r}")

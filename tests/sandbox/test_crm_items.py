@@ -335,3 +335,29 @@ def test_writes_to_classic_entities_show_in_both_apis(sb):
     )
     ok(sb, "crm.item.delete", entityTypeId=2, id=item["id"])
     assert call(sb, "crm.deal.get", id=item["id"])[0] == 400
+
+
+def test_stage_moves_through_crm_item_append_to_the_stage_history(sb):
+    iid = ok(sb, "crm.item.add", entityTypeId=1036, fields={"title": "h"})["result"]["item"]["id"]
+    ok(sb, "crm.item.update", entityTypeId=1036, id=iid, fields={"stageId": "DT1036_10:QUOTE"})
+    ok(sb, "crm.item.update", entityTypeId=1036, id=iid, fields={"title": "no stage move"})
+    ok(sb, "crm.item.update", entityTypeId=1036, id=iid, fields={"categoryId": 11})
+    ok(sb, "crm.item.update", entityTypeId=1036, id=iid, fields={"stageId": "DT1036_11:SUCCESS"})
+
+    def history(etid: int, owner: int) -> list[tuple]:
+        body = ok(sb, "crm.stagehistory.list", entityTypeId=etid, filter={"OWNER_ID": owner},
+                  order={"ID": "ASC"})  # fmt: skip
+        return [(h["TYPE_ID"], h["CATEGORY_ID"], h["STAGE_ID"]) for h in body["result"]["items"]]
+
+    assert history(1036, iid) == [
+        (1, 10, "DT1036_10:NEW"),
+        (2, 10, "DT1036_10:QUOTE"),
+        (5, 11, "DT1036_11:NEW"),
+        (3, 11, "DT1036_11:SUCCESS"),
+    ]
+    ok(sb, "crm.item.delete", entityTypeId=1036, id=iid)
+    assert history(1036, iid) == []
+
+    deal = ok(sb, "crm.item.add", entityTypeId=2, fields={"title": "d"})["result"]["item"]["id"]
+    ok(sb, "crm.item.update", entityTypeId=2, id=deal, fields={"stageId": "PREPARATION"})
+    assert [h[2] for h in history(2, deal)] == ["NEW", "PREPARATION"]

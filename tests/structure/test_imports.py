@@ -57,7 +57,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     # display.py: how values read to a person (ColumnSpec -> text), for plans, widgets, reports
     ("display", {"display"}),
     ("writeback", {"writeback"}),
-    ("frames", {"portal", "frames", "accessor", "cache", "datasets", "links", "product_rows"}),
+    (
+        "frames",
+        {"portal", "frames", "accessor", "cache", "datasets", "links", "product_rows", "items"},
+    ),
     ("presentation", {"widgets", "reports"}),
     ("entry points", {"cli", "demo", "__init__"}),
 ]

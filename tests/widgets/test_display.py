@@ -43,7 +43,6 @@ def test_values_without_metadata() -> None:
         {
             "user_id": pd.array([1234, 7], dtype="Int64"),
             "deals": [1200, 3],
-            "won_amount_deals": [2, 3],
             "amount": [1234567.891, None],
             "currency": ["USD", "EUR"],
             "opened": ["Y", "N"],
@@ -53,7 +52,6 @@ def test_values_without_metadata() -> None:
     shown = display_frame(table, titles=False)
     assert shown["user_id"].tolist() == ["1234", "7"]  # ids keep their digits
     assert shown["deals"].tolist() == ["1,200", "3"]
-    assert shown["won_amount_deals"].tolist() == ["2", "3"]  # a count: no currency
     assert shown["amount"].tolist() == ["1,234,567.89 USD", ""]
     assert shown["opened"].tolist() == ["Yes", "No"] and shown["flag"].tolist() == ["Yes", "No"]
     assert display_frame(table[["amount"]], currency="RUB")["amount"][0] == "1,234,567.89 RUB"

@@ -7,6 +7,10 @@ datetimes in the portal offset, ``null`` for empty (``0`` for empty ``companyId`
 int arrays for ``contactIds``/``observers``. Paging is exact-offset (``start=-1``: no count), filters
 take the ORM operators with nested ``logic`` and reject unknown fields (400 ``INVALID_ARG_VALUE``).
 
+Every stage a smart-process item enters through add/update (a pipeline move too) is appended to
+the stage history (``history.record_stage_change``; deals and leads through the classic handler);
+a deleted item's history is dropped.
+
 Choices where the docs are silent:
 
 - a value that cannot be converted, a stage outside the item's pipeline or an unknown pipeline give
@@ -31,6 +35,7 @@ from typing import Any
 
 from ..api import ApiError, Call, Page, method
 from ..filters import Column, where_clause
+from ..history import forget_owner, record_stage_change
 from ..listing import fetch_page
 from ..values import fmt_date, fmt_datetime
 from . import crm as classic
@@ -47,17 +52,6 @@ _LEGACY_LINKS = {  # (entity, field) -> (crm_link KIND, own column is A)
     ("company", "contactIds"): ("contact_company", False),
 }
 _LEGACY_INPUT = {("company", "contactIds"): "CONTACT_ID"}
-
-
-def record_stage_move(
-    db: sqlite3.Connection, etid: int, owner: int, category: int, stage: str, when: int
-) -> None:
-    """Append a stage move to the stage history (``crm.stagehistory.list``) when it is served."""
-    try:
-        from .. import history  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    history.record_stage_change(db, etid, owner, category, stage, when)
 
 
 def _original_uf(params: dict) -> bool:
@@ -569,7 +563,7 @@ def _save_dynamic(call: Call, itype: ItemType, fields: dict, given_id: int | Non
                 ],
             )
         if stage_moved:
-            record_stage_move(db, etid, row_id, category, cols["STAGE_ID"], now)
+            record_stage_change(db, etid, row_id, category, cols["STAGE_ID"], now)
     return row_id
 
 
@@ -617,4 +611,5 @@ def item_delete(call: Call, params: dict) -> list:
         if not gone:
             raise _not_found("Item not found")
         db.execute("DELETE FROM crm_link WHERE KIND = ? AND A = ?", (itype.link_kind, row_id))
+        forget_owner(db, itype.entity_type_id, row_id)
     return []
