@@ -39,11 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True)
     ap.add_argument("--workers", type=int, default=None, help="Client max_workers")
+    ap.add_argument(
+        "--operating-limit",
+        type=float,
+        default=480.0,
+        help="the Client's operating-time budget (lift it for a sandbox without the limit)",
+    )
     ap.add_argument("--mode", choices=("load", "load-reference", "export"), default="load")
     args = ap.parse_args(argv)
-    client = (
-        Client(args.url) if args.workers is None else Client(args.url, max_workers=args.workers)
-    )
+    options: dict = {"operating_limit": args.operating_limit}
+    if args.workers is not None:
+        options["max_workers"] = args.workers
+    client = Client(args.url, **options)
     metadata(client).specs("deal")
     out: dict = {"bench": "memory", "mode": args.mode, "baseline_mb": _status_mb("VmRSS:")}
     cpu, wall = time.process_time(), time.perf_counter()
