@@ -15,7 +15,9 @@
   requests grow with the number of deletions, not with the table. Lists without ID keyset paging
   fall back to one COUNT and, when it differs, an ID-only listing. Rows that appear while
   refreshing make it start over (twice at most, then a full load). Entities without a modified
-  date (users) are reloaded in full.
+  date (users) are reloaded in full. Append-only lists (stage history) fetch the rows above the
+  frame's largest ID plus one COUNT in the same request; the ID list is read only when the count
+  shows rows went away (their record was deleted).
 * ``cached_load`` = read the cache if present and refresh it, else load in full; then write.
 
 Example::
@@ -205,6 +207,8 @@ def refresh_frame(
     mod = ent.modified_field
     base_filter = dict(meta.get("filter") or {})
     select, order = meta.get("select"), meta.get("order")
+    if ent.append_only and len(df):
+        return _refresh_appended(client, df, ent, base_filter)
     if mod is None or mod not in df.columns or df[mod].isna().all():
         return load(client, ent, filter=base_filter, select=select, order=order)
     for _ in range(REFRESH_ATTEMPTS):
@@ -257,6 +261,42 @@ def _refresh_once(
             merged = merged[merged.index.isin(alive)]
     merged = merged.sort_index()
     merged.attrs = {"bitrix": {**changed.attrs["bitrix"], "filter": base_filter}}
+    return merged
+
+
+def _refresh_appended(client: Any, df: pd.DataFrame, ent: Any, base_filter: dict) -> pd.DataFrame:
+    """An append-only list (stage history): the rows above the frame's largest ID, and in the
+    same request one COUNT; only when the count says rows went away (their record was deleted) is
+    the ID list read to drop them."""
+    meta = df.attrs["bitrix"]
+    key = f">{ent.id_field}"
+    after = int(df.index.max())
+    if key in base_filter:  # the caller's own lower bound stays in force
+        after = max(after, int(base_filter[key]))
+    method = ent.list_method
+    count = (method, {**ent.list_params, **_count_command(method, base_filter)[1]})
+    new, side = load_with(
+        client,
+        ent,
+        {"n": count},
+        filter={**base_filter, key: after},
+        select=meta.get("select"),
+        order=meta.get("order"),
+    )
+    old, new = _align_categories(df, new.drop(index=df.index, errors="ignore"))
+    merged = pd.concat([old, new[old.columns]]) if len(new) else old
+    side["n"]  # raises the COUNT's own error, if it failed
+    if side.total.get("n") != len(merged):
+        ids = client.list(
+            method,
+            filter=base_filter or None,
+            select=[ent.id_field],
+            params=dict(ent.list_params) or None,
+        )
+        alive = pd.Index([int(r[ent.id_field]) for r in ids], dtype="Int64")
+        merged = merged[merged.index.isin(alive)]
+    merged = merged.sort_index()
+    merged.attrs = {"bitrix": {**new.attrs.get("bitrix", meta), "filter": base_filter}}
     return merged
 
 

@@ -258,7 +258,15 @@ class _Keyset:
             hi = max(hi_ids)
             batches = math.ceil(max(total - got, 1) / (PAGE * MAX_COMMANDS))
             k = max(1, min(self.client.max_workers, batches, hi - after))
-            edges = [after + round(i * (hi - after) / k) for i in range(k + 1)]
+            # Interior edges on multiples of one request's rows: where IDs are dense, every chain
+            # but the last then reads only full requests (no partial request per chain).
+            step = PAGE * MAX_COMMANDS
+            edges = [
+                after + round(i * (hi - after) / k / step) * step if 0 < i < k else after
+                for i in range(k)
+            ]
+            edges.append(hi)
+            edges = [min(e, hi) for e in edges]
             ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
             parts = [head, *self._parallel(ranges)]
         if self.sink is not None:

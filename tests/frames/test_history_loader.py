@@ -171,3 +171,29 @@ def test_deal_contacts_in_one_request_per_2500_deals(sb):
     assert exact[exact["DEAL_ID"] == exact["DEAL_ID"][0]]["SORT"].tolist() == [
         b["SORT"] for b in raw
     ]
+
+
+def test_cached_history_fetches_only_new_entries(tmp_path):
+    from sandboxes import start
+
+    from bitrix_frames.cache import cached_load
+    from bitrix_frames.client import Client
+
+    sb = start("small")
+    try:
+        with Client(sb.webhook_url, **FAST) as client:
+            first = cached_load(client, "stage_history", tmp_path)
+            deal = client.call("crm.deal.add", {"fields": {"TITLE": "new", "CATEGORY_ID": 1}})
+            client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": "C1:WON"}})
+            before = sb.stats()["http_requests"]
+            again = cached_load(client, "stage_history", tmp_path)
+            assert sb.stats()["http_requests"] - before == 1  # new rows + COUNT in one request
+            assert len(again) == len(first) + 2 == raw_total(sb, 2)
+            assert again.loc[again["OWNER_ID"] == deal, "TYPE_ID"].tolist() == [1, 3]
+            assert again["STAGE_ID"].dtype == first["STAGE_ID"].dtype
+            client.call("crm.deal.delete", {"id": 1})
+            gone = cached_load(client, "stage_history", tmp_path)
+            assert len(gone) == raw_total(sb, 2) and 1 not in set(gone["OWNER_ID"])
+            assert gone.attrs["bitrix"]["entity"] == "deal_stage_history"
+    finally:
+        sb.stop()
