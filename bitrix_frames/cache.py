@@ -274,7 +274,7 @@ def _refresh_appended(client: Any, df: pd.DataFrame, ent: Any, base_filter: dict
     if key in base_filter:  # the caller's own lower bound stays in force
         after = max(after, int(base_filter[key]))
     method = ent.list_method
-    count = (method, {**ent.list_params, **_count_command(method, base_filter)[1]})
+    count = (method, ent.wire(_count_command(method, base_filter)[1]))
     new, side = load_with(
         client,
         ent,
@@ -291,7 +291,7 @@ def _refresh_appended(client: Any, df: pd.DataFrame, ent: Any, base_filter: dict
             method,
             filter=base_filter or None,
             select=[ent.id_field],
-            params=dict(ent.list_params) or None,
+            params=ent.params or None,
         )
         alive = pd.Index([int(r[ent.id_field]) for r in ids], dtype="Int64")
         merged = merged[merged.index.isin(alive)]

@@ -112,8 +112,6 @@ class Entity:
     static_fields: dict[str, dict] = field(default_factory=dict)
     """Field descriptions in ``crm.*.fields`` format for a list method without a fields method
     (``crm.stagehistory.list``), in column order."""
-    list_params: dict[str, Any] = field(default_factory=dict)
-    """Parameters every list call carries (``{"entityTypeId": 2}``)."""
     append_only: bool = False
     """Rows are never changed once listed, so a cached frame is refreshed by asking only for
     IDs above its largest (``>ID``); deleted owners' rows are found like deleted records."""
@@ -349,7 +347,7 @@ def _stage_history(owner: str, type_id: int, plural: str) -> Entity:
         name=f"{owner}_stage_history",
         plural=plural,
         list_method="crm.stagehistory.list",
-        list_params={"entityTypeId": type_id},
+        fixed_params=(("entityTypeId", type_id),),
         fields_format="static",
         static_fields=fields,
         entity_type_id=type_id,

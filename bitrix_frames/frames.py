@@ -272,7 +272,6 @@ class LoadPlan:
         and ``entityTypeId`` for ``crm.item.list``)."""
         wire = self.ent.wire(
             {
-                **self.ent.list_params,
                 "filter": self.api_filter,
                 "select": self.send_select,
                 "order": self.api_order,
