@@ -31,7 +31,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .contract import BitrixClient
+from .contract import BitrixClient, PagingClient
 from .errors import ValidationError
 from .frames import LoadPlan, plan_load
 from .schema.labels import labelled_frame
@@ -120,7 +120,7 @@ class Stream:
                 self._queue.put(_DONE)
                 return
             list_rows(
-                plan.client,
+                cast(PagingClient, plan.client),  # the Client; the contract types the frames layer
                 plan.ent.list_method,
                 query,
                 progress=self.progress,

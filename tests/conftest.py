@@ -18,6 +18,7 @@ import warnings
 import pytest
 import sandboxes
 
+import bitrix_frames.accessor  # noqa: F401  (df.bitrix, as bf.connect() registers it for users)
 from bitrix_frames import throttle
 
 _PACED = {"request rate", "operating-time slow-down", "429 operating reset"}

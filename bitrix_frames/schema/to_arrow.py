@@ -100,7 +100,7 @@ _BY_DTYPE: dict[str, pa.DataType] = {
 
 
 def _int_coded(spec: ColumnSpec) -> bool:
-    cats = spec.categories
+    cats = spec.categories or ()
     return bool(cats) and all(isinstance(c, (int, np.integer)) for c in cats)
 
 
@@ -143,7 +143,8 @@ def _pandas_meta(schema: pa.Schema, index: str) -> bytes:
     columns = []
     for f in schema:
         spec = _spec_of(f)
-        numpy_type, pandas_type, meta = "object", "object", None
+        numpy_type, pandas_type = "object", "object"
+        meta: dict[str, Any] | None = None
         if pa.types.is_dictionary(f.type):
             pandas_type, numpy_type = "categorical", "int32"
             meta = {"num_categories": len(spec.categories or ()), "ordered": False}
@@ -259,7 +260,7 @@ def _int_array(col: pd.Series) -> pa.Array:
 
 
 def _multifield(col: pd.Series) -> pa.Array:
-    rows = []
+    rows: list[list[dict[str, str | None]] | None] = []
     for cell in col.tolist():
         if not isinstance(cell, (list, tuple)):
             rows.append(None if _missing(cell) else [])

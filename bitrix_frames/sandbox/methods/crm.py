@@ -28,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -100,29 +101,34 @@ def _renderers(
     out: list[tuple[str, Renderer]] = []
     for key in keys:
         if key in ufs and ufs[key].type == "file":
-            out.append((key, lambda r, u, uf=ufs[key]: _render_files(entity, uf, r, u)))
+            out.append((key, functools.partial(_file_uf, entity, ufs[key])))
         elif key in ufs:
-            uf = ufs[key]
-            out.append((key, lambda r, u, uf=uf: render_uf(uf, u.get(uf.name), tz)))
+            out.append((key, functools.partial(_uf_value, ufs[key], tz)))
         elif entity.by_name.get(key) and entity.by_name[key].type == "file":
-            out.append(
-                (
-                    key,
-                    lambda r, u, k=key: (
-                        file_object(entity.name, r["ID"], k, r[k], dynamic=False) if r[k] else None
-                    ),
-                )
-            )
+            out.append((key, functools.partial(_file_field, entity.name, key)))
         else:
             f = entity.by_name.get(key)
             ftype = f.type if f else "string"
-            out.append(
-                (
-                    key,
-                    lambda r, u, k=key, t=ftype: render_value(t, r[k], tz, in_list=in_list, name=k),
-                )
-            )
+            out.append((key, functools.partial(_plain_value, key, ftype, tz, in_list)))
     return out
+
+
+def _file_uf(entity: EntityDef, uf: UfDef, row: sqlite3.Row, ufs: dict) -> Any:
+    return _render_files(entity, uf, row, ufs)
+
+
+def _uf_value(uf: UfDef, tz: dt.tzinfo, row: sqlite3.Row, ufs: dict) -> Any:
+    return render_uf(uf, ufs.get(uf.name), tz)
+
+
+def _file_field(entity_name: str, key: str, row: sqlite3.Row, ufs: dict) -> Any:
+    return file_object(entity_name, row["ID"], key, row[key], dynamic=False) if row[key] else None
+
+
+def _plain_value(
+    key: str, ftype: str, tz: dt.tzinfo, in_list: bool, row: sqlite3.Row, ufs: dict
+) -> Any:
+    return render_value(ftype, row[key], tz, in_list=in_list, name=key)
 
 
 def _render_files(entity: EntityDef, uf: UfDef, row: sqlite3.Row, values: dict) -> Any:
@@ -355,8 +361,7 @@ def _apply_stage(
     key = "STAGE_ID" if entity.name == "deal" else "STATUS_ID"
     category = 0
     if entity.name == "deal":
-        category = cols.get("CATEGORY_ID") if current is None else current["CATEGORY_ID"]
-        category = category or 0
+        category = (cols.get("CATEGORY_ID") if current is None else current["CATEGORY_ID"]) or 0
         if current is None:
             if not category_exists(call.store, category):
                 raise invalid("CATEGORY_ID", category)
@@ -494,6 +499,7 @@ def _save(call: Call, entity: EntityDef, params: dict, row_id: int | None) -> in
             _defaults(call, entity, cols, now)
             row_id = _next_row_id(db, call, entity.table)
             cols["ID"] = row_id
+        assert row_id is not None  # an update names its row; an add has just been given one
         _write_links(db, entity, row_id, changes)
         if entity.fm_code and changes.fm:
             write_multifields(db, call.store, entity.fm_code, row_id, changes.fm)
