@@ -3,10 +3,9 @@
 **Keyset** (legacy CRM lists, ``crm.item.list``, ``tasks.task.list``; caller order absent or ID
 ascending):
 
-1. One batch discovers the smallest and largest matching ID (``start=-1``, ordered ASC/DESC) and
-   the row count (one ``start=0`` call, the only COUNT of the read), and already carries the first
-   chain of 47 pages (below): a read of up to 2,350 rows takes exactly one request.
-2. The rest of the ID range is split into K ranges; each range is read by its own thread as a
+1. One cheap batch discovers the smallest and largest matching ID (``start=-1``, ordered ASC/DESC,
+   ``select ID``) and the row count (one ``start=0`` call, the only COUNT of the read).
+2. The ID range is split into K ranges and every range is read at once, by its own thread, as a
    *chain*: one batch of up to 50 commands, command *i+1* filtering ``>ID: $result[c<i>][49][ID]``
    (with ``<=ID`` the range end, ``order ID ASC``, ``start=-1``), i.e. up to 2,500 rows per
    request. A chain ends at the first page shorter than 50 rows or reaching the range end. The
@@ -17,12 +16,18 @@ ascending):
    count (re-counted once on mismatch): a short read raises :class:`IncompleteReadError`; a count
    that moved while reading only warns.
 
+A read with *companions* (commands that must ride in its first request, such as the counts of an
+incremental refresh) keeps the discovery and the first chain of 47 pages in that one request, so
+a read of up to 2,350 rows stays one request; the rest of the range is split after it.
+
 **Offset** (everything else, e.g. ``user.get``, ``crm.status.list``, a caller ``order``): the first
 page gives ``total``; the remaining ``start`` offsets go 50 per batch, batches in parallel.
 
-K = min(max_workers, ceil(rest/2500)) chains, so that the request count stays near the physical
-minimum: ``requests <= ceil(N/2500) + K + 1`` in the worst case (sparse IDs), about
-``ceil(N/2500) + 1`` when IDs are dense (the commands per request are capped by the ID span left).
+K = min(max_workers, ceil(N/2500)) chains. A short read (at most two requests per chain) gets
+ranges of equal ID span, so the chains end together, at the price of a partial last request per
+chain: up to ``ceil(N/2500) + K + 1`` requests. A longer read, where the rate limit rather than
+the server sets the pace, gets edges on multiples of 2,500 IDs: where IDs are dense every chain
+but the last reads only full requests, ``ceil(N/2500) + 1`` requests in all.
 
 Example::
 
@@ -219,56 +224,83 @@ class _Keyset:
         return int(res.total.get("n", 0)) if "n" not in res.errors else _raise(res.errors["n"])
 
     def run(self, companions: dict[str, Command]) -> list[dict]:
+        if companions:
+            return self._run_with_companions(companions)
+        # A cheap probe (smallest and largest ID, the count) comes first, so that every chain
+        # starts at once instead of after a serial first chunk.
+        res = self.client.batch_chunk(self._discovery())
+        lo, hi, total = self._discovered(res)
+        if lo is None:
+            _check(0, total, self.recount, self.method)
+            return []
+        self.bar.set_total(total)
+        return self._finish([], self._ranges(lo - 1, hi, total), total)
+
+    def _run_with_companions(self, companions: dict[str, Command]) -> list[dict]:
+        """The discovery batch also carries the caller's companion commands and the first
+        chain, so a read of up to 47 pages (2,350 rows) takes exactly one request (a refresh
+        with its counts, for one); a longer read splits the rest of the ID range."""
         key = self.shape.id_key
-        # The discovery batch also carries the caller's companion commands and the first chain,
-        # so a read of up to 47 pages (2,350 rows) takes exactly one request; a longer read splits
-        # the rest of the ID range.
         upto = self._bound(f"<={key}", None)
         upto = None if upto is None else int(upto)
         side = {f"x_{name}": cmd for name, cmd in companions.items()}
         first = self._chain_commands(self._bound(f">{key}", 0), upto, MAX_COMMANDS - 3 - len(side))
-        res = self.client.batch_chunk(
-            {
-                "lo": (self.method, self._params(self.filter, select=[key])),
-                "hi": (self.method, self._params(self.filter, order="DESC", select=[key])),
-                "n": self._count_call(),
-                **side,
-                **first,
-            }
-        )
+        res = self.client.batch_chunk({**self._discovery(), **side, **first})
         self._keep_companions(res, companions)
+        lo, hi, total = self._discovered(res)
+        if lo is None:
+            _check(0, total, self.recount, self.method)
+            return []
+        self.bar.set_total(total)
+        head, after, ended, _ = self._take(res, len(first), lo - 1, upto)
+        del res  # the decoded response (about 4 KB a row) is not kept while the chains read
+        got = len(head)
+        if self.sink is not None:
+            self.sink(head)
+            head = []
+        ranges = [] if ended else self._ranges(after, hi, total - got)
+        return self._finish(head, ranges, total)
+
+    def _discovery(self) -> dict[str, Command]:
+        key = self.shape.id_key
+        return {
+            "lo": (self.method, self._params(self.filter, select=[key])),
+            "hi": (self.method, self._params(self.filter, order="DESC", select=[key])),
+            "n": self._count_call(),
+        }
+
+    def _discovered(self, res: BatchResult) -> tuple[int | None, int, int]:
+        """(smallest ID or None when nothing matches, largest ID, count) of a discovery."""
         for name in ("lo", "hi", "n"):
             if name in res.errors:
                 raise res.errors[name]
         lo_ids, hi_ids = self._ids(res.result.get("lo")), self._ids(res.result.get("hi"))
         total = int(res.total.get("n", 0))
         if not lo_ids:
-            _check(0, total, self.recount, self.method)
-            return []
-        self.bar.set_total(total)
-        head, after, ended, _ = self._take(res, len(first), min(lo_ids) - 1, upto)
-        del res  # the decoded response (about 4 KB a row) is not kept while the chains read
-        got = len(head)
-        if self.sink is not None:
-            self.sink(head)
-            head = []
-        if ended:
-            parts = [head]
+            return None, 0, total
+        return min(lo_ids), max([*hi_ids, *lo_ids]), total
+
+    def _ranges(self, after: int, hi: int, rows: int) -> list[tuple[int, int]]:
+        """``after < ID <= hi`` split into one ID range per chain, for ``rows`` rows to read.
+
+        A short read (at most two requests per chain) gets ranges of equal span, so the chains
+        end together. A longer one gets edges on multiples of one request's rows: where IDs are
+        dense, every chain but the last then reads only full requests, which keeps the request
+        count at its minimum when the rate limit, not the server, is what takes the time."""
+        step = PAGE * MAX_COMMANDS
+        requests = math.ceil(max(rows, 1) / step)
+        k = max(1, min(self.client.max_workers, requests, hi - after))
+        span = hi - after
+        if requests <= 2 * k:
+            edges = [after + round(i * span / k) for i in range(k)]
         else:
-            hi = max(hi_ids)
-            batches = math.ceil(max(total - got, 1) / (PAGE * MAX_COMMANDS))
-            k = max(1, min(self.client.max_workers, batches, hi - after))
-            # Interior edges on multiples of one request's rows: where IDs are dense, every chain
-            # but the last then reads only full requests (no partial request per chain).
-            step = PAGE * MAX_COMMANDS
-            edges = [
-                after + round(i * (hi - after) / k / step) * step if 0 < i < k else after
-                for i in range(k)
-            ]
-            edges.append(hi)
-            edges = [min(e, hi) for e in edges]
-            ranges = [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
-            parts = [head, *self._parallel(ranges)]
+            edges = [after + round(i * span / k / step) * step for i in range(k)]
+        edges = [min(e, hi) for e in [*edges, hi]]
+        return [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
+
+    def _finish(self, head: list[dict], ranges: list[tuple[int, int]], total: int) -> list[dict]:
+        """Read the ``ranges`` (after ``head``, the rows already read), merge, check the count."""
+        parts = [head, *self._parallel(ranges)] if ranges else [head]
         if self.sink is not None:
             _check(self.sink.count, total, self.recount, self.method)
             return []

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import threading
+
 import pytest
-from client_helpers import naive_ids
+import requests
+from client_helpers import FAST, naive_ids
+from hostile_server import Connection, HostileServer, answer
 
 from bitrix_frames import errors as E
+from bitrix_frames.client import Client
 
 
 def ids(rows, key="ID"):
@@ -22,7 +28,7 @@ def test_every_deal_in_id_order_without_duplicates(sandbox, client):
     # keyset chains: no COUNT beyond the single discovery count, no OFFSET skipping
     assert after["rows_skipped"] == before["rows_skipped"]
     assert after["rows_counted"] - before["rows_counted"] == len(expected)
-    # 1 discovery batch + ceil(N/2500) chain batches (+1 per extra chain)
+    # 1 discovery batch + ceil(N/2500) chain batches (+1 per chain at most)
     assert after["http_requests"] - before["http_requests"] <= 1 + 1 + 1
 
 
@@ -124,3 +130,42 @@ def test_companions_ride_in_the_first_request(sandbox, client):
     assert side["me"]["ID"] == "1"
     with pytest.raises(E.ValidationError, match="companion"):
         client.list_with("crm.deal.list", {f"c{i}": everything for i in range(47)})
+
+
+class _HoldingRelay:
+    """A loopback relay to ``target`` that holds every request reading rows until ``chains``
+    of them are in flight together (a barrier, bounded by ``bound`` seconds)."""
+
+    def __init__(self, target: str, chains: int, bound: float = 30.0) -> None:
+        self.target, self.barrier = target, threading.Barrier(chains, timeout=bound)
+        self.commands: list[list[str]] = []
+        self.held_together = 0
+
+    def __call__(self, conn: Connection) -> None:
+        names = list((json.loads(conn.request.body or b"{}").get("cmd") or {}).keys())
+        self.commands.append(names)
+        if any(n.startswith("c") for n in names):
+            try:
+                self.barrier.wait()
+                self.held_together += 1
+            except threading.BrokenBarrierError:
+                pass
+        method = conn.request.line.split()[1].rsplit("/", 1)[-1]
+        kind = {"Content-Type": conn.request.headers.get("content-type", "application/json")}
+        got = requests.post(self.target + method, data=conn.request.body, headers=kind, timeout=60)
+        answer(got.content)(conn)
+
+
+def test_every_chain_starts_at_once_after_a_cheap_discovery(make_sandbox):
+    sb = make_sandbox(8000)
+    relay = _HoldingRelay(sb.webhook_url, chains=4)
+    secret = sb.webhook_url.rstrip("/").rsplit("/", 1)[-1]
+    with (
+        HostileServer(relay, max_seconds=60) as hs,
+        Client(hs.url(secret), max_workers=4, **FAST) as client,
+    ):
+        rows = client.list("crm.deal.list", select=["ID", "TITLE"])
+    assert relay.commands[0] == ["lo", "hi", "n"]  # the discovery reads no rows
+    assert relay.held_together == 4  # all four chains were in flight before any was answered
+    assert len(relay.commands) == 1 + 4  # 8,000 dense IDs: one full request per chain
+    assert ids(rows) == list(range(1, 8001))

@@ -44,12 +44,14 @@ def test_connect_rate_then_a_faster_connect_uses_the_faster_rate(caplog):
 def test_client_waits_on_its_bucket_logged_at_info_and_shown_on_the_bar(caplog, sandbox):
     caplog.set_level(logging.INFO, logger="bitrix_frames")
     out = io.StringIO()
-    # Capacity 1 at 0.4/s: the list's request must wait 2.5 s behind the first call.
+    # Capacity 1 at 0.4/s: the list's discovery waits 2.5 s behind the first call, its chain
+    # 2.5 s behind the discovery.
     with Client(sandbox.webhook_url, rate=0.4, burst=3) as c, tqdm(file=out, mininterval=0) as bar:
         c.call("user.current")
         rows = c.list("crm.deal.list", select=["ID"], filter={"<=ID": 10}, progress=bar)
     assert len(rows) == 10
-    (record,) = announced(caplog)
+    record, chain = announced(caplog)
+    assert chain.wait_seconds == pytest.approx(2.5, abs=0.1)
     assert record.name == "bitrix_frames" and record.levelno == logging.INFO
     assert record.wait_reason == "request rate" and record.wait_method == "batch"
     assert record.wait_seconds == pytest.approx(2.5, abs=0.1)  # computed, not measured
