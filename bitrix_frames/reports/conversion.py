@@ -149,18 +149,7 @@ def _draw(table: pd.DataFrame, hist: History) -> plt.Figure:
         ax.set_xlim(0, max(1.0, float(part["entered"].max()) * 1.02))
         ax.set_title(str(part["pipeline"].iloc[0]), fontsize=10, loc="left")
         ax.set_xlabel(f"{hist.noun} (light: entered the stage, dark: advanced further)", fontsize=8)
-    which = hist.pipeline_label(hist.selected[0]) if len(hist.selected) == 1 else "all pipelines"
-    fig.suptitle(
-        style.title(
-            "Stage conversion from the stage history",
-            which,
-            style.window_text(hist.since, hist.until, hist.span, f"{hist.noun} created"),
-        ),
-        fontsize=11,
-    )
-    fig.tight_layout()
-    style.keep_texts_inside(fig)
-    return fig
+    return style.finish_history_figure(fig, hist, "Stage conversion from the stage history")
 
 
 def stage_conversion(

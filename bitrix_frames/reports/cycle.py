@@ -149,17 +149,9 @@ def _draw(table: pd.DataFrame, hist: History) -> plt.Figure:
     if not parts:
         axes[0, 0].set_axis_off()
         axes[0, 0].text(0.5, 0.5, "nothing closed in this window", ha="center", va="center")
-    which = hist.pipeline_label(hist.selected[0]) if len(hist.selected) == 1 else "all pipelines"
-    fig.suptitle(
-        style.title(
-            "Cycle time: creation to first final stage, by month of closing",
-            which,
-            style.window_text(hist.since, hist.until, hist.span, f"{hist.noun} created"),
-        ),
-        fontsize=11,
+    return style.finish_history_figure(
+        fig, hist, "Cycle time: creation to first final stage, by month of closing"
     )
-    fig.tight_layout()
-    return fig
 
 
 def cycle_time(

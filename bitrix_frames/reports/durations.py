@@ -131,18 +131,7 @@ def _draw(table: pd.DataFrame, hist: History, unit: str) -> plt.Figure:
     if not parts:
         axes[0, 0].set_axis_off()
         axes[0, 0].text(0.5, 0.5, "no closed stays in this window", ha="center", va="center")
-    which = hist.pipeline_label(hist.selected[0]) if len(hist.selected) == 1 else "all pipelines"
-    fig.suptitle(
-        style.title(
-            "Time in stage from the stage history",
-            which,
-            style.window_text(hist.since, hist.until, hist.span, f"{hist.noun} created"),
-        ),
-        fontsize=11,
-    )
-    fig.tight_layout()
-    style.keep_texts_inside(fig)
-    return fig
+    return style.finish_history_figure(fig, hist, "Time in stage from the stage history")
 
 
 def time_in_stage(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -25,6 +25,9 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+if TYPE_CHECKING:
+    from bitrix_frames.reports.history import History
 
 __all__ = [
     "COLORS",
@@ -157,3 +160,19 @@ def keep_texts_inside(fig: Figure, pad: float = 8.0) -> None:
                 moved = True
         if not moved:
             return
+
+
+def finish_history_figure(fig: Figure, hist: History, what: str) -> Figure:
+    """The common ending of a stage-history figure: its title (the report, the pipeline or "all
+    pipelines", the window), a tight layout, and every text kept inside its axes.
+
+    Example::
+
+        return finish_history_figure(fig, hist, "Time in stage from the stage history")
+    """
+    which = hist.pipeline_label(hist.selected[0]) if len(hist.selected) == 1 else "all pipelines"
+    window = window_text(hist.since, hist.until, hist.span, f"{hist.noun} created")
+    fig.suptitle(title(what, which, window), fontsize=11)
+    fig.tight_layout()
+    keep_texts_inside(fig)
+    return fig
