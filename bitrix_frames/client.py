@@ -33,6 +33,7 @@ from .errors import (
     QueryLimitExceeded,
     from_envelope,
 )
+from .gate import DecodeGate
 from .policy import ambiguous, backoff, is_read, retryable, subcall_retryable
 from .query import ListQuery
 from .throttle import OperatingWatch, shared_bucket
@@ -237,13 +238,22 @@ class Client:
             self.counters[key] += n
 
     def _request(
-        self, method: str, body: dict[str, Any], *, read: bool, methods: tuple[str, ...]
+        self,
+        method: str,
+        body: dict[str, Any],
+        *,
+        read: bool,
+        methods: tuple[str, ...],
+        gate: DecodeGate | None = None,
     ) -> dict:
         """Send with pacing and retries; return a success envelope or raise a BitrixError.
 
         Retries of failures other than the portal's limits stop once they would end later than
         twice the transport's deadline after the first attempt: a hostile or broken server ends
-        in a typed error in bounded time, whatever ``max_retries`` says."""
+        in a typed error in bounded time, whatever ``max_retries`` says.
+
+        ``gate`` (:mod:`~bitrix_frames.gate`): returns holding it; a failed attempt releases it
+        before pausing or raising."""
         attempt = 0
         budget = time.monotonic() + 2 * self._transport.deadline
         while True:
@@ -255,13 +265,15 @@ class Client:
             self._bucket.acquire(self._pace_sleeper(method))
             self._count("http_requests")
             try:
-                status, envelope = self._transport.post(method, body)
+                status, envelope = self._transport.post(method, body, gate=gate)
                 if status >= 400 or (isinstance(envelope, dict) and "error" in envelope):
                     raise from_envelope(envelope, status=status, method=method)
                 envelope = check_success(envelope, method=method)
                 self.watch.report(method, envelope.get("time"))
                 return envelope
             except BitrixError as err:
+                if gate is not None:
+                    gate.leave()  # nothing decoded is held while pausing or raising
                 if isinstance(err, QueryLimitExceeded):
                     self._count("refused")
                     self._bucket.refused()
@@ -322,12 +334,24 @@ class Client:
                 break
         return out
 
-    def batch_chunk(self, chunk: dict[str, Command], *, halt: bool = False) -> BatchResult:
-        """One ``batch`` request of at most 50 commands; no sub-command retries."""
+    def batch_chunk(
+        self, chunk: dict[str, Command], *, halt: bool = False, gate: DecodeGate | None = None
+    ) -> BatchResult:
+        """One ``batch`` request of at most 50 commands; no sub-command retries.
+
+        ``gate`` (:mod:`~bitrix_frames.gate`, streamed reads): the answer is decoded only while
+        the calling thread holds the gate; this returns holding it (the caller leaves once the
+        rows are consumed) or raises having released it."""
         methods = tuple(batching.method_of(c) for c in chunk.values())
         body = batching.request_body(chunk, halt=halt)
-        envelope = self._request("batch", body, read=is_read("batch", methods), methods=methods)
-        res = batching.parse(envelope, chunk)
+        read = is_read("batch", methods)
+        try:
+            envelope = self._request("batch", body, read=read, methods=methods, gate=gate)
+            res = batching.parse(envelope, chunk)
+        except BaseException:
+            if gate is not None:
+                gate.leave()
+            raise
         self._count("sub_calls", len(res.result) + len(res.errors))
         for name, t in res.time.items():
             if name in chunk and isinstance(t, dict):

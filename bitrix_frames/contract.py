@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from .batch import BatchResult, Command
     from .entities import Shape
+    from .gate import DecodeGate
     from .waits import Waiter
 
 __all__ = ["BitrixClient", "PagingClient"]
@@ -88,6 +89,9 @@ class PagingClient(BitrixClient, Protocol):
         """The whole envelope (``result``, ``total``, ``next``, ``time``) of one call."""
         ...
 
-    def batch_chunk(self, chunk: dict[str, Command], *, halt: bool = False) -> BatchResult:
-        """One ``batch`` request of at most 50 commands, no sub-command retries."""
+    def batch_chunk(
+        self, chunk: dict[str, Command], *, halt: bool = False, gate: DecodeGate | None = None
+    ) -> BatchResult:
+        """One ``batch`` request of at most 50 commands, no sub-command retries; with a
+        ``gate``, returns holding it (see :mod:`~bitrix_frames.gate`)."""
         ...

@@ -23,6 +23,7 @@ import datetime as dt
 import re
 import weakref
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,16 +184,16 @@ def load_with(
         >>> deals, side = load_with(client, "deal", {"n": ("crm.deal.list", {"start": 0})})
     """
     plan = plan_load(client, entity, filter, select, order)
-    batches = _Batches(plan)
-    _, side = client.list_with(
-        plan.ent.list_method,
-        companions,
-        **plan.wire_query(),
-        progress=progress,
-        sink=batches,
-        shape=plan.ent.keyset,
-    )
-    return batches.frame(), side
+    with _Batches(plan) as batches:
+        _, side = client.list_with(
+            plan.ent.list_method,
+            companions,
+            **plan.wire_query(),
+            progress=progress,
+            sink=batches,
+            shape=plan.ent.keyset,
+        )
+        return batches.frame(), side
 
 
 class _Batches:
@@ -201,6 +202,11 @@ class _Batches:
 
     At most one response's row dicts (2,500) wait here at a time (:attr:`peak_rows` counts them),
     so peak memory is about the compact Arrow columns plus the frame, whatever the row count.
+
+    The conversions and the frame run on one thread of their own (a reading thread hands its
+    rows over and waits): Arrow's allocator (mimalloc) keeps freed memory per thread, and
+    conversions spread over the eight reading threads peaked ~20 MB higher at 100,000 deals
+    (docs/performance.md, "The Arrow path"); the pool's unused memory is released after each.
     """
 
     def __init__(self, plan: LoadPlan) -> None:
@@ -208,8 +214,18 @@ class _Batches:
         self.schema: pa.Schema | None = None
         self.columns: list[list[pa.Array]] = []
         self.peak_rows = 0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="bitrix-convert")
+
+    def __enter__(self) -> _Batches:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.shutdown()
 
     def __call__(self, rows: list[dict]) -> None:
+        self._thread.submit(self._convert, rows).result()
+
+    def _convert(self, rows: list[dict]) -> None:
         self.peak_rows = max(self.peak_rows, len(rows))
         if self.schema is None:
             self.schema = self.plan.schema(rows)
@@ -217,14 +233,21 @@ class _Batches:
         batch = self.plan.batch(rows, self.schema)
         for i, column in enumerate(batch.columns):
             self.columns[i].append(column)
+        del batch
+        pa.default_memory_pool().release_unused()  # the conversion's temporaries
 
     def frame(self) -> pd.DataFrame:
+        return self._thread.submit(self._frame).result()
+
+    def _frame(self) -> pd.DataFrame:
         if self.schema is None:
             return self.plan.frame([])
         order = list((self.plan.api_order or {}).items())
         # ID ranges are read in parallel: rows are put back in ID order unless the caller ordered
         sort = order in ([], [(self.schema.field(0).name, "ASC")])
-        return columns_to_frame(self.schema, self.columns, sort=sort)
+        frame = columns_to_frame(self.schema, self.columns, sort=sort)
+        pa.default_memory_pool().release_unused()
+        return frame
 
 
 def portal_offset(client: BitrixClient) -> str | None:

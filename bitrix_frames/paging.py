@@ -48,6 +48,7 @@ from .batch import MAX_COMMANDS, BatchResult, Command
 from .entities import Shape, keyset_for, rows_path_for
 from .envelope import show
 from .errors import BitrixError, IncompleteReadError, MalformedResponse, ValidationError
+from .gate import DecodeGate
 from .policy import backoff, not_executed, subcall_retryable
 from .progress import Bar
 from .query import ListQuery
@@ -102,6 +103,7 @@ def list_rows(
     companions: dict[str, Command] | None = None,
     sink: Callable[[list[dict]], None] | None = None,
     shape: Shape | None = None,
+    gate: DecodeGate | None = None,
 ) -> tuple[list[dict], BatchResult]:
     """Every row of ``method`` (see the module notes for the strategy), plus the results of
     ``companions``: commands that ride in the first request of a keyset read (a separate batch
@@ -112,7 +114,12 @@ def list_rows(
     order across ID ranges), and the returned list is empty. The row count is still checked.
 
     ``shape``: how to read ``method`` by ID ranges (the registry's ``Entity.keyset``); None = the
-    registry's shape for the method's name, if any (:func:`~bitrix_frames.entities.keyset_for`)."""
+    registry's shape for the method's name, if any (:func:`~bitrix_frames.entities.keyset_for`).
+
+    ``gate``: with ``sink``, the keyset chains decode a response only while holding this
+    :class:`~bitrix_frames.gate.DecodeGate` (default: a new one of
+    :data:`~bitrix_frames.gate.SINK_PERMITS` permits), so few decoded responses wait for the sink
+    at once; the others wait as raw bytes. Ignored without ``sink``."""
     filter, select, order, params = query.filter, query.select, query.order, query.params
     companions = dict(companions or {})
     if companions and len(companions) > MAX_COMMANDS - 4:
@@ -120,7 +127,7 @@ def list_rows(
     shape = shape or keyset_for(method)
     if shape is not None and order and not _is_id_asc(order, shape.id_key):
         shape = None
-    out = _Sink(sink) if sink is not None else None
+    out = _Sink(sink, gate) if sink is not None else None
     with Bar(progress, method) as bar, bar.showing_waits(client):
         if shape is not None:
             keyset = _Keyset(client, method, shape, filter, select, params, bar, out)
@@ -131,10 +138,15 @@ def list_rows(
 
 
 class _Sink:
-    """Hands row chunks to the caller's sink one at a time and counts them."""
+    """Hands row chunks to the caller's sink one at a time and counts them.
 
-    def __init__(self, sink: Callable[[list[dict]], None]) -> None:
+    ``gate``: the chains decode a response only while holding it and keep it until its rows were
+    handed here, so at most ``gate.permits`` decoded responses wait for the sink at once
+    (:mod:`~bitrix_frames.gate`)."""
+
+    def __init__(self, sink: Callable[[list[dict]], None], gate: DecodeGate | None = None) -> None:
         self.sink, self.count, self._lock = sink, 0, threading.Lock()
+        self.gate = gate or DecodeGate()
 
     def __call__(self, rows: list[dict]) -> None:
         if rows:
@@ -392,16 +404,21 @@ class _Keyset:
         """Rows with ``after < ID <= upto``, 50 chained pages per request."""
         rows: list[dict] = []
         attempt = 0
+        gate = self.sink.gate if self.sink is not None else None
         while after < upto and not self._stop.is_set():
             n = min(MAX_COMMANDS, math.ceil((upto - after) / PAGE))
-            res = self.client.batch_chunk(self._chain_commands(after, upto, n))
-            page_rows, after, ended, err = self._take(res, n, after, upto)
-            if self.sink is not None:
-                self.sink(page_rows)
-            else:
-                rows.extend(page_rows)
-            # no decoded response is held across the next request (about 4 KB a row)
-            del res, page_rows
+            try:  # with a sink: decoded only under the gate, released once the rows are handed on
+                res = self.client.batch_chunk(self._chain_commands(after, upto, n), gate=gate)
+                page_rows, after, ended, err = self._take(res, n, after, upto)
+                if self.sink is not None:
+                    self.sink(page_rows)
+                else:
+                    rows.extend(page_rows)
+                # no decoded response is held across the next request (about 4 KB a row)
+                del res, page_rows
+            finally:
+                if gate is not None:
+                    gate.leave()
             if err is not None:
                 if not subcall_retryable(err, self.method) or attempt >= self.client.max_retries:
                     raise err

@@ -49,6 +49,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .gate import DecodeGate
 from .redact import mask, register_secret
 from .webhook import Webhook, _is_loopback
 
@@ -131,14 +132,19 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
-    def post(self, method: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+    def post(
+        self, method: str, body: dict[str, Any] | None, *, gate: DecodeGate | None = None
+    ) -> tuple[int, Any]:
         """One exchange. Returns the HTTP status and the decoded JSON (None for an error status
-        whose body is not JSON)."""
+        whose body is not JSON).
+
+        ``gate``: the body is read whole first, then decoded only once the calling thread holds
+        the gate (:mod:`~bitrix_frames.gate`); it returns holding it, or raises having released it."""
         data = dumps(body or {})
         url = self.webhook.method_url(method)
         origin = _origin(url)
         for _ in range(_MAX_REDIRECTS + 1):
-            status, headers, payload = self._exchange(url, data, method)
+            status, headers, payload = self._exchange(url, data, method, gate)
             if status not in _REDIRECTS:
                 return status, payload
             location = headers.get("Location")
@@ -200,7 +206,9 @@ class Transport:
         return data
 
     # -- one request/response --------------------------------------------------------------
-    def _exchange(self, url: str, data: bytes, method: str) -> tuple[int, Any, Any]:
+    def _exchange(
+        self, url: str, data: bytes, method: str, gate: DecodeGate | None = None
+    ) -> tuple[int, Any, Any]:
         proxies = self._proxy_for(url, method)
         deadline = Deadline(self.deadline)
         with running(deadline):
@@ -212,6 +220,18 @@ class Transport:
                 raw = self._read(response, method, deadline)
             finally:
                 response.close()
+        if gate is None:
+            return self._decode(status, headers, raw, method)
+        gate.enter()  # the raw bytes of a gated read wait here, undecoded
+        try:
+            return self._decode(status, headers, raw, method)
+        except BaseException:
+            gate.leave()
+            raise
+
+    def _decode(
+        self, status: int, headers: Any, raw: bytearray, method: str
+    ) -> tuple[int, Any, Any]:
         if status < 400:
             return status, headers, parse_json(raw, method=method, status=status)
         try:  # an error status: its envelope if it has one (an HTML error page says nothing more)

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "progress",
             "waits",
             "owner_paging",
+            "gate",
         },
     ),
     # metadata.py (the per-client cache of field metadata -> ColumnSpecs) needs only entities and
