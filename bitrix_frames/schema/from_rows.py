@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,7 +37,7 @@ from .to_pandas import (
     _ID_SPEC,
     _INSTANT_TEXT,
     _INT_TEXT,
-    _ISO,
+    _LIST_ITEMS,
     _NS_SECONDS,
     _all_match,
     _arrow_text,
@@ -46,12 +48,14 @@ from .to_pandas import (
     _wanted_columns,
     convert_values,
 )
+from .to_pandas import (
+    _ITEM as _LIST_ITEM_PARSERS,
+)
 
 __all__ = ["batch_columns", "records_to_batch"]
 
-_MICROS = 1_000_000
-_LARGE_TEXT = pa.large_string()
-_NULL_TEXT = pa.scalar(None, _LARGE_TEXT)
+_TEXT = pa.string()
+_SECONDS = pa.timestamp("s", tz="UTC")
 
 
 def batch_columns(
@@ -127,13 +131,14 @@ class _Raw:
         if not keys:
             return {}
         try:
-            table = pa.array(self.records, type=pa.struct([(k, _LARGE_TEXT) for k in keys]))
+            table = pa.array(self.records, type=pa.struct([(k, _TEXT) for k in keys]))
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return {}  # some value is not text: every column takes its own route
+        if not isinstance(table, pa.StructArray):  # beyond 2 GB of text: chunked
+            return {}
         out = {}
         for key, child in zip(keys, table.flatten(), strict=True):
-            blank = pc.equal(child, "")
-            out[key] = pc.if_else(blank, _NULL_TEXT, child) if pc.any(blank).as_py() else child
+            out[key] = child if child.null_count == len(child) else _blank_to_null(child)
         return out
 
     def values(self, key: str) -> Sequence[Any] | None:
@@ -145,6 +150,14 @@ class _Raw:
         return tuple(r.get(key) for r in self.records)
 
 
+def _blank_to_null(text: pa.Array) -> pa.Array:
+    """``""`` -> null (the text unchanged when it holds none)."""
+    blank = pc.equal(text, "")
+    if not pc.any(blank).as_py():
+        return text
+    return pc.if_else(blank, pa.scalar(None, text.type), text)
+
+
 def _column(
     raw: _Raw, source: str, spec: ColumnSpec | None, f: pa.Field, *, index: bool
 ) -> pa.Array:
@@ -154,6 +167,11 @@ def _column(
         return column_to_arrow(pd.Series(_objects(_object_series(cells)), dtype=object), f)
     direct = _DIRECT.get(spec.kind)
     values: Sequence[Any] | None = None
+    if spec.kind == "list":
+        values = raw.values(source)
+        out = _lists(values, spec, f) if values is not None else None
+        if out is not None:
+            return out
     if direct is not None:
         text = raw.text.get(source)
         if text is None:
@@ -202,17 +220,20 @@ def _instants(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field)
     want = pa.date32() if spec.kind == "date" else pa.timestamp("us", tz="UTC")
     if text is None or f.type != want or not _all_match(text, _INSTANT_TEXT):
         return None
-    local = pc.strptime(pc.utf8_slice_codeunits(text, 0, 19), format=_ISO[:-2], unit="s")
-    day = pc.utf8_slice_codeunits(text, 8, 10).cast(pa.int64())
-    if pc.all(pc.equal(pc.day(local), day)).as_py() is False:
+    try:  # Arrow's ISO parser refuses impossible days (02-30), where pandas gives NaT
+        utc = text.cast(_SECONDS)
+    except pa.ArrowInvalid:
         return None
-    seconds = pc.strptime(text, format=_ISO, unit="s").cast(pa.int64())
-    # pandas' datetime64[ns] range: instants beyond it are NaT there, so null here
-    inside = pc.and_(pc.greater_equal(seconds, -_NS_SECONDS), pc.less_equal(seconds, _NS_SECONDS))
-    seconds = pc.if_else(inside, seconds, pa.scalar(None, pa.int64()))
-    if spec.kind == "date":
-        return pc.floor(pc.divide(seconds.cast(pa.float64()), 86_400.0)).cast(pa.int32()).cast(want)
-    return pc.multiply(seconds, _MICROS).cast(want)
+    seconds = utc.view(pa.int64())
+    bounds = pc.min_max(seconds)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low is not None and (low < -_NS_SECONDS or high > _NS_SECONDS):
+        # pandas' datetime64[ns] range: instants beyond it are NaT there, so null here
+        inside = pc.and_(
+            pc.greater_equal(seconds, -_NS_SECONDS), pc.less_equal(seconds, _NS_SECONDS)
+        )
+        utc = pc.if_else(inside, utc, pa.scalar(None, _SECONDS))
+    return utc.cast(want)  # a date: the UTC calendar day (floored, also before 1970)
 
 
 def _flags(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field) -> pa.Array | None:
@@ -248,8 +269,7 @@ _MONEY_PARTS = r"(?s)^(?P<amount>[^|]*)(?:\|(?P<currency>.*))?$"
 
 def _money_part(text: pa.Array, part: str) -> pa.Array:
     """``"300|USD"`` -> ``"300"`` or ``"USD"`` (as ``str.partition``; an empty part is null)."""
-    found = pc.struct_field(pc.extract_regex(text, _MONEY_PARTS), part)
-    return pc.if_else(pc.equal(found, ""), _NULL_TEXT, found)
+    return _blank_to_null(pc.struct_field(pc.extract_regex(text, _MONEY_PARTS), part))
 
 
 def _money(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field) -> pa.Array | None:
@@ -262,6 +282,42 @@ def _currency(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field)
     if text is None or not pa.types.is_dictionary(f.type):
         return None
     return _categories(_money_part(text, "currency"), values, spec, f)
+
+
+def _lists(values: Sequence[Any], spec: ColumnSpec, f: pa.Field) -> pa.Array | None:
+    """Multiple fields whose cells are lists of plain text (or empty: None, "", False) ->
+    ``list<int64|double|string>`` from one flat cast; anything else takes the reference route."""
+    typ = f.type
+    if not pa.types.is_list(typ):
+        return None
+    item = _LIST_ITEMS.get(spec.item_kind or "")
+    if item is not None:
+        pattern, value_type = item
+        if typ.value_type != value_type:
+            return None
+    elif typ.value_type != _TEXT or (spec.item_kind or "") in _LIST_ITEM_PARSERS:
+        return None
+    if not all(type(v) is list or v is None or v is False or v == "" for v in values):
+        return None
+    cells = [v if type(v) is list else () for v in values]
+    flat = list(chain.from_iterable(cells))
+    try:
+        text = pa.array(flat, type=_TEXT)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if text.null_count:  # the reference route drops null and "" elements
+        return None
+    if item is None:
+        if pc.any(pc.equal(text, "")).as_py():
+            return None
+        parsed = text
+    elif not _all_match(text, pattern):
+        return None
+    else:
+        parsed = text.cast(value_type)
+    offsets = np.zeros(len(cells) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(map(len, cells), dtype=np.int32, count=len(cells)), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), parsed, type=typ)
 
 
 _DIRECT: dict[str, Callable[[pa.Array | None, Any, ColumnSpec, pa.Field], pa.Array | None]] = {

@@ -446,9 +446,30 @@ def column_to_pandas(arr: pa.ChunkedArray, f: pa.Field) -> Any:
         return STRING_DTYPE.__from_arrow__(arr)
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
         out = np.empty(len(arr), dtype=object)
-        out[:] = [[] if v is None else v for v in arr.to_pylist()]
+        out[:] = _pylists(arr)
         return out
     return arr.to_pandas().array
+
+
+def _pylists(arr: pa.ChunkedArray) -> list[list]:
+    """List cells as Python lists (null -> ``[]``); lists of numbers or text are sliced out of
+    one flat conversion instead of ``to_pylist`` building a scalar per element."""
+    out: list[list] = []
+    for chunk in arr.chunks:
+        flat = chunk.flatten()
+        simple = (
+            pa.types.is_integer(flat.type)
+            or pa.types.is_floating(flat.type)
+            or pa.types.is_string(flat.type)
+            or pa.types.is_large_string(flat.type)
+        )
+        if chunk.null_count or flat.null_count or not simple:
+            out += [[] if v is None else v for v in chunk.to_pylist()]
+            continue
+        items = flat.to_numpy(zero_copy_only=False).tolist()
+        ends = pc.subtract(chunk.offsets, chunk.offsets[0]).to_numpy().tolist()
+        out += [items[a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
+    return out
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
@@ -492,13 +513,21 @@ def columns_to_frame(
             order = np.argsort(values, kind="stable")
             ids = pa.chunked_array([pa.array(values[order])], type=pa.int64())
     index = pd.Index(pd.Int64Dtype().__from_arrow__(ids), name=meta.get("index") or first.name)
+    take = None if order is None else pa.array(order)
     data = {}
     for i, f in enumerate(schema):
         if i == 0:
             continue
-        values = column_to_pandas(pa.chunked_array(columns[i], type=f.type), f)
+        arr = pa.chunked_array(columns[i], type=f.type)
         columns[i] = []
-        if order is not None:
+        # categories append unknown values in arrival order, so they are read before sorting
+        arrival = _spec_of(f).kind in ("category", "currency_of")
+        if take is not None and not arrival:
+            arr = arr.take(take)  # one chunk, in index order
+        elif arr.num_chunks > 1:
+            arr = pa.chunked_array([arr.combine_chunks()])  # one conversion, not one per chunk
+        values = column_to_pandas(arr, f)
+        if take is not None and arrival:
             values = values.take(order)
         data[f.name] = pd.Series(values, index=index, copy=False)
     df = pd.DataFrame(data, index=index, copy=False)  # a dict is copied by default

@@ -71,7 +71,7 @@ _POOLS: dict[str, list] = {
     "money": ["300|USD", "12.5|EUR", "|USD", "300|", "300", "abc|XYZ", "1e3|JPY", "1|2|3"],
     "category": ["NEW", "WON", "UNKNOWN1", "C1:NEW", 5, 1.5],
     # (an id past 2**53 loses precision when odd spellings send the column through pandas)
-    "int_category": ["1", "2", "0", "77", 1, "x", "1.0", "1.5", "1" * 20],
+    "int_category": ["1", "2", "0", "77", 1, "x", "1.0", "1.5", "1" * 20, "88", "-5"],
     "list": _LISTS,
     "id_list": [c for c in _LISTS if c not in (["5.0"], ["1e3"], [2.5], [" 5"])],
     "text_list": [["a", "b"], [], ["x"], False, "x", ["x", None], ["", "y"], {"a": "z"}, [" "]],
