@@ -56,6 +56,7 @@ __all__ = ["batch_columns", "records_to_batch"]
 
 _TEXT = pa.string()
 _SECONDS = pa.timestamp("s", tz="UTC")
+_JSON_FLAGS = {bool, type(None)}
 
 
 def batch_columns(
@@ -145,9 +146,10 @@ class _Raw:
         """The raw values of ``key`` in record order (None: no record has the key)."""
         if self._columns is not None:
             return self._columns.get(key)
-        if not any(key in r for r in self.records):
+        records = self.records
+        if not records or (key not in records[0] and not any(key in r for r in records)):
             return None
-        return tuple(r.get(key) for r in self.records)
+        return [r.get(key) for r in records]
 
 
 def _blank_to_null(text: pa.Array) -> pa.Array:
@@ -193,8 +195,17 @@ def _column(
 # --- direct routes: API text -> Arrow (None: take the reference route) ------------------------
 
 
+def _int_text(text: pa.Array) -> bool:
+    """Every value matches :data:`_INT_TEXT`; unsigned digits are checked without the regex."""
+    if pc.all(pc.ascii_is_decimal(text)).as_py() is not False:
+        longest = pc.max(pc.binary_length(text)).as_py()
+        if longest is None or longest <= 18:
+            return True
+    return _all_match(text, _INT_TEXT)
+
+
 def _ints(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field) -> pa.Array | None:
-    if text is None or f.type != pa.int64() or not _all_match(text, _INT_TEXT):
+    if text is None or f.type != pa.int64() or not _int_text(text):
         return None
     out = text.cast(pa.int64())
     if spec.kind == "link":  # lists render an empty link as "0"
@@ -240,7 +251,7 @@ def _flags(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field) ->
     if f.type != pa.bool_():
         return None
     if text is None:
-        if not all(v is None or v is True or v is False for v in values):
+        if not set(map(type, values)) <= _JSON_FLAGS:
             return None
         return pa.array(values, type=pa.bool_())
     encoded = text.dictionary_encode()

@@ -44,6 +44,7 @@ Example::
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -502,6 +503,18 @@ def columns_to_frame(
     Each column's arrays are dropped from ``columns`` once converted, and rows are put in order
     column by column, so the peak is about the frame plus one column, not twice the frame.
     """
+    enabled = gc.isenabled()
+    gc.disable()  # list columns make a list per row; cyclic-GC passes over them cost a lot
+    try:
+        return _columns_to_frame(schema, columns, sort=sort)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _columns_to_frame(
+    schema: pa.Schema, columns: list[list[pa.Array]], *, sort: bool
+) -> pd.DataFrame:
     meta = json.loads((schema.metadata or {}).get(META_KEY, b"{}"))
     first = schema.field(0)
     ids = pc.cast(pa.chunked_array(columns[0], type=first.type), pa.int64())
