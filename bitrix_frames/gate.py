@@ -32,8 +32,8 @@ from __future__ import annotations
 import threading
 
 SINK_PERMITS = 1
-"""Permits of the gate of a streamed read: measured (docs/performance.md, "The Arrow path"),
-a second permit bought no wall time and cost a response's worth of peak memory."""
+"""Permits of the gate of a streamed read. Measured (docs/performance.md, "The decode gate"):
+a second permit bought no wall time (orjson decodes holding the GIL) and cost peak memory."""
 
 
 class DecodeGate:
