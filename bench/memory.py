@@ -8,7 +8,9 @@ Run against a sandbox in another process, so only the client's memory is measure
     .venv/bin/python bench/memory.py --url ... --mode export           # partitioned by STAGE_ID
 
 ``baseline_mb`` is the resident memory after importing and loading the field metadata, ``peak_rss_mb``
-the process's high-water mark (VmHWM), ``frame_mb`` the frame's ``memory_usage(deep=True)``.
+the process's high-water mark (VmHWM), ``frame_mb`` the frame's ``memory_usage(deep=True)``;
+``file_mb_baseline`` / ``file_mb_end``: the file-backed part of the resident memory (RssFile: library
+code paged in on first use, not data) at the baseline and at the end.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     client = Client(args.url, **options)
     metadata(client).specs("deal")
     out: dict = {"bench": "memory", "mode": args.mode, "baseline_mb": _status_mb("VmRSS:")}
+    out["file_mb_baseline"] = _status_mb("RssFile:")
     cpu, wall = time.process_time(), time.perf_counter()
     if args.mode == "export":
         with tempfile.TemporaryDirectory() as tmp:
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu_seconds=round(time.process_time() - cpu, 2),
         wall_seconds=round(time.perf_counter() - wall, 1),
         peak_rss_mb=_status_mb("VmHWM:"),
+        file_mb_end=_status_mb("RssFile:"),
     )
     print(json.dumps(out), flush=True)
     return 0
