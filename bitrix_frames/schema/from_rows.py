@@ -1,13 +1,15 @@
 """API records -> one Arrow record batch of the dataset schema, without a pandas frame between.
 
-This is how loads and exports convert each response as it arrives: the records are transposed
-once, and the common columns of API text go straight to Arrow arrays (integers, decimals, text,
-instants, dates, flags, stages and enumerations). Any other column (lists, multifields, money,
-files, unusual spellings, non-text values) takes the reference route, :func:`.to_pandas.convert_values`
+This is how loads and exports convert each response as it arrives: the text columns of all
+records are read in one Arrow struct conversion, and the common columns go straight to Arrow
+arrays (integers, decimals, text, instants, dates, flags, stages, enumerations, money, and
+multiple fields whose cells are lists of plain text). Any other column (multifields, files,
+unusual spellings, non-text values) takes the reference route, :func:`.to_pandas.convert_values`
 then :func:`.to_arrow.column_to_arrow`, so the batch always reads back, through
 :func:`.to_arrow.table_to_frame`, as the frame :func:`.to_pandas.to_frame` builds from the same
-records. The direct routes exist because the reference route costs about 0.1 s of fixed pandas
-overhead per batch, which made small batches (and so bounded memory) expensive.
+records (``tests/frames/test_from_rows.py`` checks it on odd values of every kind). The direct
+routes exist because the reference route costs about 0.1 s of fixed pandas overhead per batch,
+which made small batches (and so bounded memory) expensive.
 
 Example::
 
