@@ -9,6 +9,7 @@ Run against a sandbox in another process, so only the client's memory is measure
 
 ``baseline_mb`` is the resident memory after importing and loading the field metadata, ``peak_rss_mb``
 the process's high-water mark (VmHWM), ``frame_mb`` the frame's ``memory_usage(deep=True)``;
+``rss_end_mb`` the resident memory once done (the frame still held);
 ``file_mb_baseline`` / ``file_mb_end``: the file-backed part of the resident memory (RssFile: library
 code paged in on first use, not data) at the baseline and at the end.
 """
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu_seconds=round(time.process_time() - cpu, 2),
         wall_seconds=round(time.perf_counter() - wall, 1),
         peak_rss_mb=_status_mb("VmHWM:"),
+        rss_end_mb=_status_mb("VmRSS:"),
         file_mb_end=_status_mb("RssFile:"),
     )
     print(json.dumps(out), flush=True)
