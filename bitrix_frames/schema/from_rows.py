@@ -32,10 +32,11 @@ import pyarrow.compute as pc
 
 from ..entities import Entity
 from ..entities import entity as _entity
-from .specs import ColumnSpec
-from .to_arrow import _int_coded, column_to_arrow
+from .specs import ColumnSpec, int_coded
+from .to_arrow import column_to_arrow
 from .to_pandas import (
     _DECIMAL_TEXT,
+    _FIRST_DAY_SECONDS,
     _ID_SPEC,
     _INSTANT_TEXT,
     _INT_TEXT,
@@ -240,11 +241,11 @@ def _instants(text: pa.Array | None, values: Any, spec: ColumnSpec, f: pa.Field)
     seconds = utc.view(pa.int64())
     bounds = pc.min_max(seconds)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
-    if low is not None and (low < -_NS_SECONDS or high > _NS_SECONDS):
-        # pandas' datetime64[ns] range: instants beyond it are NaT there, so null here
-        inside = pc.and_(
-            pc.greater_equal(seconds, -_NS_SECONDS), pc.less_equal(seconds, _NS_SECONDS)
-        )
+    # pandas' datetime64[ns] range: instants beyond it are NaT there, so null here; so is a date
+    # whose instant is inside but whose day starts before it (1677-09-21)
+    first = _FIRST_DAY_SECONDS if spec.kind == "date" else -_NS_SECONDS
+    if low is not None and (low < first or high > _NS_SECONDS):
+        inside = pc.and_(pc.greater_equal(seconds, first), pc.less_equal(seconds, _NS_SECONDS))
         utc = pc.if_else(inside, utc, pa.scalar(None, _SECONDS))
     return utc.cast(want)  # a date: the UTC calendar day (floored, also before 1970)
 
@@ -267,7 +268,7 @@ def _categories(
 ) -> pa.Array | None:
     if text is None:
         return None
-    if _int_coded(spec):  # enumeration ids: whole numbers only
+    if int_coded(spec):  # enumeration ids: whole numbers only
         return _ints(text, values, spec, f)
     if not pa.types.is_dictionary(f.type):
         return None

@@ -37,6 +37,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..entities import Entity, camel_to_upper, upper_to_camel
@@ -458,3 +459,15 @@ def build_specs(
         ):
             specs[spec.name] = spec
     return specs
+
+
+def int_coded(spec: ColumnSpec) -> bool:
+    """Whether the column's codes are whole numbers (enumeration and pipeline ids), not text.
+
+    Example::
+
+        >>> int_coded(specs["CATEGORY_ID"]), int_coded(specs["STAGE_ID"])
+        (True, False)
+    """
+    cats = spec.categories or ()
+    return bool(cats) and all(isinstance(c, (int, np.integer)) for c in cats)

@@ -54,7 +54,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .specs import DATE_DTYPE, DATETIME_DTYPE, STRING_DTYPE, ColumnSpec, spec_from_dict
+from .specs import (
+    DATE_DTYPE,
+    DATETIME_DTYPE,
+    STRING_DTYPE,
+    ColumnSpec,
+    int_coded,
+    spec_from_dict,
+)
 
 __all__ = [
     "FORMAT",
@@ -100,11 +107,6 @@ _BY_DTYPE: dict[str, pa.DataType] = {
 }
 
 
-def _int_coded(spec: ColumnSpec) -> bool:
-    cats = spec.categories or ()
-    return bool(cats) and all(isinstance(c, (int, np.integer)) for c in cats)
-
-
 def arrow_type(spec: ColumnSpec) -> pa.DataType:
     """The Arrow type of a column (see the module table).
 
@@ -116,12 +118,12 @@ def arrow_type(spec: ColumnSpec) -> pa.DataType:
     if spec.kind in _SCALARS:
         return _SCALARS[spec.kind]
     if spec.kind in ("category", "currency_of"):
-        return pa.int64() if _int_coded(spec) else _TEXT_DICT
+        return pa.int64() if int_coded(spec) else _TEXT_DICT
     if spec.kind != "list" and spec.dtype in _BY_DTYPE:  # kinds added later (file ids: Int64)
         return _BY_DTYPE[spec.dtype]
     if spec.kind == "list":
         item = spec.item_kind or "string"
-        if item in _INT_ITEMS or (item == "category" and _int_coded(spec)):
+        if item in _INT_ITEMS or (item == "category" and int_coded(spec)):
             return pa.list_(pa.int64())
         if item in ("float", "money"):
             return pa.list_(pa.float64())
@@ -391,11 +393,11 @@ def _categorical(arr: pa.ChunkedArray, spec: ColumnSpec) -> pd.Categorical:
     distinct value is looked up once, then the codes are gathered with numpy."""
     known = list(dict.fromkeys(spec.categories or ()))
     cats = pd.Index(known) if known else pd.Index([], dtype=object)
-    int_coded = _int_coded(spec)
+    whole = int_coded(spec)
     extra: dict[Any, int] = {}
 
     def lookup(values: list) -> np.ndarray:
-        if int_coded:
+        if whole:
             values = [None if v is None else int(v) for v in values]
         out = cats.get_indexer(values) if len(cats) else np.full(len(values), -1, np.intp)
         for i, v in enumerate(values):

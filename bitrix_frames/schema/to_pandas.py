@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from ..entities import Entity, camel_to_upper
 from ..entities import entity as _entity
-from .specs import DATE_DTYPE, DATETIME_DTYPE, STRING_DTYPE, ColumnSpec
+from .specs import DATE_DTYPE, DATETIME_DTYPE, STRING_DTYPE, ColumnSpec, int_coded
 
 __all__ = ["CONVERTERS", "convert_column", "convert_values", "empty_column", "to_frame"]
 
@@ -168,9 +168,16 @@ def _to_datetime(s: pd.Series, spec: ColumnSpec) -> pd.Series:
     return _parse_instants(s)
 
 
+_FIRST_DAY = pd.Timestamp.min.ceil("D").tz_localize("UTC")
+"""The first whole day pandas' nanosecond range holds (1677-09-22)."""
+
+
 def _to_date(s: pd.Series, spec: ColumnSpec) -> pd.Series:
-    # 00:00 UTC rendered in the portal offset (PROTOCOL §17): the UTC calendar date is the date
-    return _parse_instants(s).dt.tz_localize(None).dt.floor("D").astype(DATE_DTYPE)
+    # 00:00 UTC rendered in the portal offset (PROTOCOL §17): the UTC calendar date is the date.
+    # An instant of 1677-09-21 is in range but its day is not (flooring it would wrap around).
+    instants = _parse_instants(s)
+    instants = instants.where(instants >= _FIRST_DAY)
+    return instants.dt.tz_localize(None).dt.floor("D").astype(DATE_DTYPE)
 
 
 def _to_string(s: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -268,14 +275,32 @@ def _to_file(s: pd.Series, spec: ColumnSpec) -> pd.Series:
     return pd.Series(pd.array(ids, dtype="Int64"), index=s.index)
 
 
+def _whole(value: Any) -> int:
+    """A list element as an integer: digits exactly, anything else through float."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return int(float(value))
+
+
 _ITEM = {
     "file": file_id,
-    "int": lambda v: int(float(v)),
-    "user": lambda v: int(float(v)),
-    "link": lambda v: int(float(v)),
+    "int": _whole,
+    "user": _whole,
+    "link": _whole,
     "category": lambda v: int(v) if isinstance(v, str) and v.lstrip("-").isdigit() else v,
     "float": float,
 }
+
+
+_NUMERIC_ITEMS = frozenset({"int", "user", "link", "file", "float"})
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _fits_number(value: Any) -> bool:
+    """A list element a ``list<int64>`` or ``list<double>`` holds as it is."""
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return not isinstance(value, (int, np.integer)) or bool(_INT64[0] <= value <= _INT64[1])
 
 
 def _sequence(v: Any) -> list:
@@ -292,7 +317,9 @@ def _to_list(s: pd.Series, spec: ColumnSpec) -> pd.Series:
     if spec.item_kind in _ITEM and flat:
         # one vectorised parse of every element, then cut back into rows
         num = pd.to_numeric(pd.Series(flat, dtype=object), errors="coerce")
-        if not num.isna().any() and (spec.item_kind == "float" or (num % 1 == 0).all()):
+        # whole numbers only while a float holds them exactly (larger ones: one by one below)
+        exact = spec.item_kind == "float" or ((num % 1 == 0) & (num.abs() <= 2**53)).all()
+        if not num.isna().any() and exact:
             # float elements stay floats even when every one is integral ("6" -> 6.0)
             parsed = num.astype("float64" if spec.item_kind == "float" else "int64").tolist()
             out, pos = [], 0
@@ -301,6 +328,9 @@ def _to_list(s: pd.Series, spec: ColumnSpec) -> pd.Series:
                 pos += len(seq)
             return pd.Series(out, index=s.index, dtype=object)
     item = _ITEM.get(spec.item_kind or "", lambda v: v)
+    # Elements of a numeric list that are no number (or past 64 bits) read as missing, like the
+    # same value in a scalar column: a list<int64|double> column cannot hold them.
+    numeric = spec.item_kind in _NUMERIC_ITEMS or (spec.item_kind == "category" and int_coded(spec))
 
     def conv(seq: list) -> list:
         out = []
@@ -308,9 +338,14 @@ def _to_list(s: pd.Series, spec: ColumnSpec) -> pd.Series:
             if x is None or x == "":
                 continue
             try:
-                out.append(item(x))
-            except (TypeError, ValueError):
-                out.append(x)
+                value = item(x)
+            except (TypeError, ValueError, OverflowError):
+                value = x
+            if numeric and isinstance(value, bool):
+                value = int(value)  # as the vectorised parse above reads it
+            elif numeric and not _fits_number(value):
+                value = None
+            out.append(value)
         return out
 
     return pd.Series([conv(seq) for seq in seqs], index=s.index, dtype=object)
@@ -363,6 +398,8 @@ _INSTANT_TEXT = (
 )
 """The API's instants exactly (``2024-05-23T18:18:25+02:00``); other spellings take pandas' route."""
 _NS_SECONDS = 9_223_372_036
+_FIRST_DAY_SECONDS = -(_NS_SECONDS // 86_400) * 86_400
+"""1677-09-22T00:00Z: the first day whose midnight is inside pandas' nanosecond range."""
 """Whole seconds that fit ``datetime64[ns]`` (pandas' NaT lies beyond, as :func:`_utc_ns` says)."""
 _LARGE_TEXT = pa.large_string()
 _NULL_TEXT = pa.scalar(None, _LARGE_TEXT)
@@ -451,6 +488,7 @@ def _text_to_instants(text: pa.Array, spec: ColumnSpec) -> pd.api.extensions.Ext
     missing |= (seconds < -_NS_SECONDS) | (seconds > _NS_SECONDS)
     if spec.kind == "date":  # the UTC calendar date (see _to_date)
         seconds -= seconds % 86_400
+        missing |= seconds < -_NS_SECONDS
     nanos = seconds * 1_000_000_000
     nanos[missing] = np.iinfo(np.int64).min  # NaT
     out = pd.array(nanos.view("M8[ns]"))

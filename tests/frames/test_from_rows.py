@@ -30,6 +30,8 @@ _INSTANTS = [
     "2026-04-31T00:00:00+03:00",
     "0000-01-01T00:00:00+00:00",
     "2262-04-11T23:47:16+00:00",
+    "1677-09-21T00:12:44+00:00",
+    "1677-09-21T23:59:59+00:00",
     "2262-04-11T23:47:17+00:00",
     "9999-12-31T00:00:00+03:00",
     "2024-05-23T23:30:00-14:00",
@@ -56,8 +58,12 @@ _LISTS = [
     [5, 6],
     [2.5],
     {"a": "5"},
+    ["x"],
+    ["5", "0x10"],
+    ["1" * 20],
+    [True],
 ]
-"""List cells; every element reads as a number (``list<int64|double>`` cannot hold others)."""
+"""List cells of numeric lists; an element that is no number reads as missing."""
 _POOLS: dict[str, list] = {
     # ids past 2**53 are left out: the pandas route keeps them exact only when no other value
     # of the column is a fraction, so its result depends on how the rows were cut into batches
@@ -213,3 +219,18 @@ def test_every_value_of_a_pool_in_one_column(name):
     for cut in (len(records), 3):
         batches = [records[i : i + cut] for i in range(0, len(records), cut)]
         _assert_same(_batch_frame(batches, [name], sort=True), ref)
+
+
+def test_numeric_list_elements_that_are_no_number_and_first_day_dates_read_as_missing():
+    records = [
+        {"ID": "1", "LI": ["5", "x", "1" * 20, "0x10"], "LF": ["1.5", "x"], "D": "1677-09-21T00:12:44+00:00"},
+        {"ID": "2", "LI": ["7"], "LF": [], "D": "1677-09-22T00:00:00+00:00"},
+    ]  # fmt: skip
+    for frame in (
+        to_frame(records, _SPECS, "deal", ["LI", "LF", "D"]),
+        _batch_frame([records], ["LI", "LF", "D"], sort=True),
+    ):
+        assert frame["LI"].tolist() == [[5, None, None, None], [7]]
+        assert frame["LF"].tolist() == [[1.5, None], []]
+        assert frame["D"].isna().tolist() == [True, False]  # flooring 1677-09-21 would wrap
+        assert str(frame["D"].iloc[1].date()) == "1677-09-22"
