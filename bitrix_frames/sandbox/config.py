@@ -57,7 +57,9 @@ class SandboxConfig:
     cost_per_skip_row: float = 0.0
     """Operating seconds per row skipped by OFFSET."""
     sleep: bool = False
-    """Also sleep the modelled costs, so wall time reflects them."""
+    """Also sleep the modelled costs, so wall time reflects them: a call takes its modelled cost
+    in all, the sandbox's own work included (``dispatch.cost_left``). Operating time is the larger
+    of the modelled cost and the call's own CPU."""
 
     # --- faults ---------------------------------------------------------------------------------
     faults: dict[str, float] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from samples import SAMPLES
 from transport_helpers import post_json, writes
 
 from bitrix_frames.sandbox import Sandbox
+from bitrix_frames.sandbox.dispatch import cost_left
 from bitrix_frames.sandbox.limits import LeakyBucket, OperatingClock
 
 pytestmark = pytest.mark.timeout(60)
@@ -155,3 +156,13 @@ def test_concurrent_clients_share_one_bucket():
             codes = list(pool.map(lambda _: post_json(sb, "sandboxtest.write", {})[0], range(20)))
         assert codes.count(200) == 10 and codes.count(503) == 10
         assert writes(sb) == 10
+
+
+def test_the_modelled_cost_is_the_whole_processing_time_not_added_to_the_sandboxs_own():
+    assert cost_left(0.5, 0.125) == 0.375  # the sandbox's own work counts toward the cost
+    assert cost_left(0.07, 0.2) == 0.0  # slower than the model (e.g. behind the GIL): no sleep
+    with Sandbox(deals=5, limits=False, cost_per_call=0.3, sleep=True) as sb:
+        _, body = post_json(sb, "sandboxtest.busy", {"seconds": 0.2})
+    assert body["time"]["processing"] >= 0.3  # at least the modelled cost
+    # operating time: the model, not 0.2 s of the sandbox's CPU + 0.3 s of model (0.5)
+    assert body["time"]["operating"] == pytest.approx(0.3, abs=0.05)

@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -35,6 +36,15 @@ def page(call: Call, params: dict) -> Page:
     rows = [{"ID": str(i + 1)} for i in range(n)]
     nxt = params.get("next")
     return Page(rows, total=int(params.get("total", n)), next=None if nxt is None else int(nxt))
+
+
+@method("sandboxtest.busy")
+def busy(call: Call, params: dict) -> float:
+    """Spend ``seconds`` of this thread's CPU (the sandbox's own work on a call)."""
+    seconds, began = float(params.get("seconds", 0.1)), time.thread_time()
+    while time.thread_time() - began < seconds:
+        pass
+    return seconds
 
 
 @method("sandboxtest.fail")
