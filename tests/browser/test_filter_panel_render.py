@@ -30,6 +30,7 @@ def panel() -> FilterPanel:
 
 
 def test_panel_renders_with_labels(panel, html_manager_dist, serve_dir, browser) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -86,13 +87,15 @@ def test_panel_renders_with_labels(panel, html_manager_dist, serve_dir, browser)
 
     before = [r["ID"] for r in rows]
     header = table.find_elements(By.CSS_SELECTOR, "thead th")[heads.index("Amount")]
+    # DataTables replaces the rows while it redraws: a row read mid-redraw is stale, read again
+    redrawn = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
     header.click()
-    WebDriverWait(browser, 30).until(lambda d: [r["ID"] for r in _rows(table, heads)] != before)
-    up = [_amount(r["Amount"]) for r in _rows(table, heads)]
+    redrawn.until(lambda d: [r["ID"] for r in _rows(table, heads)] != before)
+    up = [_amount(r["Amount"]) for r in redrawn.until(lambda d: _rows(table, heads))]
     assert up == sorted(up)
     header.click()
-    WebDriverWait(browser, 30).until(lambda d: _amount(_rows(table, heads)[0]["Amount"]) > up[0])
-    down = [_amount(r["Amount"]) for r in _rows(table, heads)]
+    redrawn.until(lambda d: _amount(_rows(table, heads)[0]["Amount"]) > up[0])
+    down = [_amount(r["Amount"]) for r in redrawn.until(lambda d: _rows(table, heads))]
     assert down == sorted(down, reverse=True)
     kept = panel.value["OPPORTUNITY"].dropna()
     assert down[0] == pytest.approx(float(kept.max()))  # sorted over every row, not one page
