@@ -34,16 +34,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from load import COST  # noqa: E402  (bench/load.py's cost model, from huge-data.md)
+
 from bitrix_frames.sandbox import Sandbox  # noqa: E402
 
-COST = {
-    "latency": 0.03,
-    "cost_per_row": 1.4e-3,
-    "cost_per_count_row": 2.1e-5,
-    "cost_per_skip_row": 2.1e-5,
-    "sleep": True,
-}
-"""bench/load.py's cost model (from settings/performance/huge-data.md)."""
 PARAMS = {"entityTypeId": 2}
 
 
